@@ -1,0 +1,307 @@
+"""The offline generator: answers composed only of sentences quoted from the plan.
+
+Each question type has its own handling (see :mod:`assistant.query`): a figure needs a sentence
+that carries a number in the asked unit (and the asked year); a where-question names the
+chapter/section; a list returns the enumerated items; a direct reference reads that location;
+an indicator question reads the parsed 专栏1 row. When no sentence covers the question's subject
+well enough, or the asked fact is not there (another province, a year the plan does not state,
+a figure it never gives), the answer abstains and points to the nearest sections instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .answers import Answer, Citation
+from .indicators import FLAG_NOTES, IndicatorRow
+from .normalize import match_key, normalize_years
+from .parse import Document, Location
+from .query import UNITS, Question
+from .retrieve import Hit
+
+SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
+# Calibrated on the project's question set (evals/questions.jsonl): below this share of the
+# question's subject terms (idf-weighted) in one sentence, the plan is taken not to answer it.
+MIN_COVERAGE = 0.55
+RETROSPECTIVE = ("ch1.s1",)  # 发展基础: what was achieved in 2021-2025, not targets
+
+
+@dataclass(frozen=True)
+class Sentence:
+    location: Location
+    paragraph_index: int
+    text: str
+
+    @cached_property
+    def key(self) -> str:
+        return match_key(self.text)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the generator decided, before the text is rendered and verified."""
+
+    kind: str
+    abstained: bool
+    text: str
+    citations: tuple[Citation, ...]
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.findall(text) if len(s.strip()) > 1]
+
+
+def _unit_pattern(unit: str) -> re.Pattern[str]:
+    if unit == "%":
+        return re.compile(r"\d(?:[\d.]*)\s*(?:%|％|‰|个百分点)")
+    if unit == "year":
+        return re.compile(r"20\d{2}\s*年|二〇[一二三四五六七八九〇]{2}年")
+    if unit == "money":
+        return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:万亿元|亿元|万元|元)")
+    longer = [u for u in UNITS if u != unit and u.endswith(unit)]  # "元" must not match "亿元"
+    guard = f"(?<!{'|'.join(re.escape(u[: -len(unit)]) for u in longer)})" if longer else ""
+    return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*" + guard + re.escape(unit))
+
+
+class Extractor:
+    """Picks and quotes sentences; holds document statistics (idf) computed once."""
+
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.sentences: dict[str, list[Sentence]] = {
+            loc.id: [
+                Sentence(loc, i, s)
+                for i, p in enumerate(loc.paragraphs)
+                for s in split_sentences(p.text)
+            ]
+            for loc in document.locations
+        }
+        self._all_keys = [s.key for sents in self.sentences.values() for s in sents]
+        self._idf: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ scoring
+
+    def idf(self, term: str) -> float:
+        if term not in self._idf:
+            key = match_key(term)
+            df = sum(1 for k in self._all_keys if key in k)
+            self._idf[term] = math.log((len(self._all_keys) + 1) / (df + 0.5))
+        return self._idf[term]
+
+    def coverage(self, terms: tuple[str, ...], sentence: Sentence) -> float:
+        if not terms:
+            return 0.0
+        title = match_key(sentence.location.path)
+        total = got = 0.0
+        for t in terms:
+            w = max(self.idf(t), 0.1)
+            total += w
+            k = match_key(t)
+            if k in sentence.key:
+                got += w
+            elif k in title:
+                got += 0.5 * w
+            elif len(k) >= 4 and (k[:2] in sentence.key and k[2:] in sentence.key):
+                got += 0.5 * w  # a compound split by the plan's wording (清洁能源装机 → 清洁能源…装机)
+        return got / total
+
+    def _satisfies(self, q: Question, s: Sentence) -> bool:
+        """Hard constraints a figure/when answer must meet."""
+        text = normalize_years(s.text)
+        if q.kind in ("figure", "when") and s.location.id in RETROSPECTIVE and _future(q):
+            return False
+        if q.unit and not _unit_pattern(q.unit).search(text):
+            return False
+        if q.kind == "figure" and not q.unit and not re.search(r"\d", text):
+            return False
+        years = [y for y in q.years if y not in (2025, 2030)]
+        if any(str(y) not in text for y in years):
+            return False
+        return all(p in s.text for p in q.provinces)
+
+    def rank(self, q: Question, locations: list[str], hits_rank: dict[str, int]) -> list[tuple[float, Sentence]]:
+        scored: list[tuple[float, Sentence]] = []
+        for loc_id in locations:
+            prior = 0.08 / (1 + hits_rank.get(loc_id, 10))
+            for s in self.sentences.get(loc_id, []):
+                scored.append((self.coverage(q.terms, s) + prior, s))
+        scored.sort(key=lambda x: -x[0])
+        return scored
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(self, q: Question, hits: list[Hit], focus: tuple[str, ...] = ()) -> Draft:
+        rows = self.indicator_rows(q)
+        if rows:
+            return self._indicator(q, rows)
+        if q.kind == "reference" or (q.kind in ("list", "fact") and q.refs and not q.terms):
+            targets = q.refs or focus
+            if targets:
+                return self._summary(self.doc[targets[0]])
+        locations = list(dict.fromkeys([*q.refs, *focus, *(h.location for h in hits)]))
+        hits_rank = {loc: i for i, loc in enumerate(dict.fromkeys(h.location for h in hits))}
+        for loc in (*q.refs, *focus):
+            hits_rank.setdefault(loc, 0)
+        ranked = self.rank(q, locations, hits_rank)
+        if q.kind == "where":
+            return self._where(q, ranked)
+        if q.kind == "list":
+            return self._list(q, ranked)
+        return self._figure_or_fact(q, ranked)
+
+    def _figure_or_fact(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        strict = q.kind in ("figure", "when")
+        for score, s in ranked[:60]:
+            if score < MIN_COVERAGE:
+                break
+            if strict and not self._satisfies(q, s):
+                continue
+            if not strict and any(p not in s.text for p in q.provinces):
+                continue
+            extra = [
+                s2 for sc2, s2 in ranked[:8]
+                if s2 is not s and sc2 >= max(MIN_COVERAGE, score - 0.05)
+                and s2.location.id == s.location.id and strict and self._satisfies(q, s2)
+            ][:1]
+            quotes = [s, *extra]
+            body = "".join(x.text for x in quotes)
+            return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
+        return self._abstain(q, ranked)
+
+    def _where(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        if not ranked:
+            return self._abstain(q, ranked)
+        best = ranked[0][1]
+        loc = best.location
+        where = loc.cite
+        if loc.kind == "box" and loc.parent:
+            where += f"（位于{self.doc[loc.parent].cite}之后）"
+        text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
+        return Draft("where", False, text, _cite([best]))
+
+    def _list(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        if not ranked or ranked[0][0] < MIN_COVERAGE:
+            return self._abstain(q, ranked)
+        best = ranked[0][1]
+        loc = best.location
+        para = loc.paragraphs[best.paragraph_index].text
+        quotes = [best]
+        # An enumerated sub-heading ("（一）世界级") names a list printed in the next paragraph.
+        if len(para) <= 20 and best.paragraph_index + 1 < len(loc.paragraphs):
+            nxt = loc.paragraphs[best.paragraph_index + 1].text
+            quotes = [Sentence(loc, best.paragraph_index + 1, nxt)]
+        elif not re.search(r"[、；]", best.text):
+            # the sentence itself has no enumeration: quote the paragraph around it
+            quotes = [Sentence(loc, best.paragraph_index, _clip(para))]
+        body = "".join(x.text for x in quotes)
+        return Draft("list", False, f"根据{loc.cite}：{body}", _cite(quotes))
+
+    def _summary(self, loc: Location) -> Draft:
+        leads = [p.lead for p in loc.paragraphs if p.lead] or [split_sentences(loc.text)[0]]
+        quotes = [Sentence(loc, 0, f"{lead}。") if not lead.endswith("。") else Sentence(loc, 0, lead) for lead in leads]
+        items = "；".join(lead.rstrip("。") for lead in leads)
+        text = f"{loc.cite}（{loc.path}）主要讲了：{items}。"
+        return Draft("reference", False, text, _cite(quotes[:8]))
+
+    def _abstain(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        near: list[Sentence] = []
+        for _, s in ranked:
+            if s.location.id not in {n.location.id for n in near}:
+                near.append(s)
+            if len(near) == 2:
+                break
+        asked = {
+            "year": "具体时间", "%": "具体比例数值", "money": "具体金额",
+        }.get(q.unit or "", "具体数值" if q.kind == "figure" else "相关内容")
+        subject = "、".join(q.terms[:4]) or q.text
+        reason = ""
+        if q.provinces:
+            reason = f"本规划是辽宁省的规划，不包含{'、'.join(q.provinces)}的相关目标。"
+        elif any(y not in (2025, 2030) for y in q.years):
+            reason = f"规划的目标年份主要是2030年（远景展望到2035年），没有给出{'、'.join(str(y) for y in q.years)}年的数值。"
+        text = f"规划纲要中没有找到关于「{subject}」的{asked}，无法给出确切回答。{reason}"
+        if near:
+            text += "相关内容可参阅：" + "；".join(f"{s.location.cite}" for s in near) + "。"
+        return Draft(q.kind, True, text, _cite(near))
+
+    # ------------------------------------------------------------------ 专栏1
+
+    def indicator_rows(self, q: Question) -> list[IndicatorRow]:
+        """Rows of 专栏1 the question names (most of a row's name appears in the question)."""
+        key = match_key(q.text)
+        found: list[IndicatorRow] = []
+        for row in self.doc.indicators:
+            name = match_key(row.name)
+            if len(name) >= 3 and (name in key or _overlap(name, key) >= 0.8):
+                found.append(row)
+        # prefer the most specific names when one contains another
+        return [r for r in found if not any(r is not o and match_key(r.name) in match_key(o.name) for o in found)]
+
+    def _indicator(self, q: Question, rows: list[IndicatorRow]) -> Draft:
+        box = self.doc["box1"]
+        parts, citations, abstain = [], [], False
+        for row in rows:
+            unit = f"（{row.unit}）" if row.unit else ""
+            cells = [f"2025年{_cell(row.value_2025, row.unit)}", f"2030年{_cell(row.value_2030, row.unit)}"]
+            cells.append(f"年均增长/累计{_cell(row.growth, row.unit)}")
+            notes = [FLAG_NOTES[f] for f in row.flags]
+            parts.append(
+                f"{row.full_name}{unit}：{'，'.join(cells)}，属性为{row.attribute}"
+                + (f"（注：{'；'.join(notes)}）" if notes else "")
+            )
+            citations.append(Citation("box1", box.path, _row_quote(row)))
+            asks_2025 = 2025 in q.years and 2030 not in q.years
+            target = row.value_2025 if asks_2025 else row.value_2030
+            wants_value = q.kind in ("figure", "when") and not q.asks_attribute
+            if wants_value and (target.empty or target.text_only) and (row.growth.empty or row.growth.text_only):
+                abstain = True
+        text = f"根据{box.cite}：" + "；".join(parts) + "。"
+        if abstain:
+            text = "规划没有给出这一指标的具体数值。" + text
+        return Draft("indicator", abstain, text, tuple(citations))
+
+
+def _future(q: Question) -> bool:
+    return any(y >= 2026 for y in q.years) or any(w in q.text for w in ("目标", "要", "到", "力争", "将"))
+
+
+def _overlap(name: str, text: str) -> float:
+    """Share of ``name`` covered by its longest substring that occurs in ``text``."""
+    best = 0
+    for i in range(len(name)):
+        for j in range(i + best + 1, len(name) + 1):
+            if name[i:j] in text:
+                best = j - i
+            else:
+                break
+    return best / len(name)
+
+
+def _cell(cell: object, unit: str) -> str:
+    from .indicators import Cell
+
+    assert isinstance(cell, Cell)
+    if cell.empty:
+        return "无数值（—）" if cell.raw else "空白"
+    if cell.text_only:
+        return f"「{cell.raw}」"
+    return cell.raw
+
+
+def _row_quote(row: IndicatorRow) -> str:
+    return re.sub(r"\t+", " ", row.raw).strip()
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind("。"), cut.rfind("；"))
+    return cut[: end + 1] if end > 0 else cut
+
+
+def _cite(sentences: list[Sentence]) -> tuple[Citation, ...]:
+    return tuple(Citation(s.location.id, s.location.path, s.text) for s in sentences)

@@ -1,0 +1,140 @@
+"""The one object the API, UI, CLI and eval talk to: :class:`Assistant`.
+
+``Assistant.load(settings)`` parses the plan, loads (or rebuilds) the index and the embedder and
+builds the answering chain: all the slow work, done once at start-up, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .answers import Answer, Turn
+from .chain import AnswerChain
+from .config import Settings
+from .embed import Embedder, make_embedder
+from .errors import InputError, NotFoundError
+from .index import Index, load_or_build
+from .parse import Document, Location, parse_file
+from .retrieve import Hit, Mode, Retriever
+
+log = logging.getLogger(__name__)
+
+MAX_K = 50
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    location: str
+    chunk_id: str
+    title: str
+    text: str
+    score: float
+
+
+class Assistant:
+    def __init__(
+        self, settings: Settings, document: Document, index: Index, embedder: Embedder, chain: AnswerChain
+    ) -> None:
+        self.settings = settings
+        self.document = document
+        self.index = index
+        self.embedder = embedder
+        self.retriever = Retriever(index, embedder, settings.fusion)
+        self.chain = chain
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, force_rebuild: bool = False) -> Assistant:
+        settings = settings or Settings()
+        started = time.perf_counter()
+        document = parse_file(settings.corpus_path)
+        embedder = make_embedder(settings.embedder)
+        index = load_or_build(settings.index_dir, document, embedder, settings.chunk_tokens, force_rebuild)
+        retriever = Retriever(index, embedder, settings.fusion)
+        chain = AnswerChain.from_settings(settings, document, retriever)
+        log.info(
+            "assistant ready in %.1fs: %d chunks, embedder %s, generator %s",
+            time.perf_counter() - started, len(index.chunks), embedder.id, chain.generator_name,
+        )
+        return cls(settings, document, index, embedder, chain)
+
+    # ------------------------------------------------------------------ questions
+
+    def _check_question(self, question: str, history: Sequence[Turn]) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InputError("问题不能为空。请输入一个关于规划纲要的问题。")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"问题过长（{len(question)} 字），请控制在 {self.settings.max_question_chars} 字以内。"
+            )
+        if len(history) > self.settings.max_history_turns:
+            raise InputError(f"对话历史过长：最多 {self.settings.max_history_turns} 条消息。")
+        return question
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """Answer one question (with earlier turns for follow-ups) with verified citations."""
+        question = self._check_question(question, history)
+        return self.chain.invoke(question, list(history))
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces, then the complete :class:`Answer` last."""
+        question = self._check_question(question, history)
+        yield from self.chain.stream(question, list(history))
+
+    # ------------------------------------------------------------------ reading
+
+    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> list[SearchResult]:
+        query = (query or "").strip()
+        if not query:
+            raise InputError("检索内容不能为空。")
+        if len(query) > self.settings.max_question_chars:
+            raise InputError(f"检索内容过长，请控制在 {self.settings.max_question_chars} 字以内。")
+        if not 1 <= k <= MAX_K:
+            raise InputError(f"k 必须在 1 到 {MAX_K} 之间。")
+        return [_result(h) for h in self.retriever.search(query, k=k, mode=mode)]
+
+    def section(self, location_id: str) -> Location:
+        loc = self.document.get(location_id)
+        if loc is None or "#" in location_id:
+            raise NotFoundError(
+                f"没有位置 {location_id!r}。位置编号形如 ch14.s2（第十四章第二节）、ch2.s0（章引言）、box27（专栏27）或 preface。"
+            )
+        return loc
+
+    def toc(self) -> list[dict[str, Any]]:
+        """Chapters → sections → boxes, with location ids and titles."""
+        out: list[dict[str, Any]] = [{"location": "preface", "title": "序言", "children": []}]
+        for chapter in self.document.chapters:
+            children = []
+            for loc_id in chapter.locations:
+                loc = self.document[loc_id]
+                if loc.kind == "box":
+                    continue
+                children.append(
+                    {
+                        "location": loc.id,
+                        "title": loc.heading if loc.kind == "section" else "本章引言",
+                        "boxes": [
+                            {"location": b.id, "title": b.heading} for b in self.document.boxes_of(loc.id)
+                        ],
+                    }
+                )
+            out.append({"location": f"ch{chapter.number}", "title": chapter.heading, "children": children})
+        return out
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "chunks": len(self.index.chunks),
+            "embedder": self.embedder.id,
+            "generator": self.chain.generator_name,
+            "index_built_at": self.index.manifest.built_at,
+        }
+
+
+def _result(hit: Hit) -> SearchResult:
+    return SearchResult(hit.location, hit.chunk.id, hit.chunk.title, hit.chunk.text, round(hit.score, 6))

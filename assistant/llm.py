@@ -1,0 +1,134 @@
+"""The LLM generator: LangChain's ChatOpenAI against any OpenAI-compatible endpoint.
+
+The prompt numbers the retrieved blocks and asks for ``[n]`` markers and a refusal when the
+blocks do not answer. Markers are parsed, bounds-checked and mapped back to locations; each
+cited block yields the sentence that best supports the answer as a quote. Prompt templates live
+in ``prompts/`` and are rendered strictly (a missing variable is an error, not a blank).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+
+from .answers import Citation, Turn
+from .errors import GeneratorError
+from .extractive import split_sentences
+from .normalize import match_key
+from .retrieve import Hit
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+REFUSAL = ("规划未提及", "没有提及", "未提及", "没有找到", "无法回答")
+MAX_BLOCKS = 6
+
+
+def load_prompts(directory: Path) -> dict[str, ChatPromptTemplate]:
+    try:
+        system = (directory / "system.txt").read_text(encoding="utf-8")
+        answer = (directory / "answer.txt").read_text(encoding="utf-8")
+        condense = (directory / "condense.txt").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GeneratorError(f"prompt templates missing in {directory}: {exc}") from exc
+    # system.txt has no variables: escape its braces so it is taken literally.
+    literal_system = system.replace("{", "{{").replace("}", "}}")
+    return {
+        "answer": ChatPromptTemplate.from_messages([("system", literal_system), ("human", answer)]),
+        "condense": ChatPromptTemplate.from_messages([("human", condense)]),
+    }
+
+
+def make_chat_model(base_url: str, model: str, api_key: str, timeout: float) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=1, temperature=0
+    )
+
+
+class LLMGenerator:
+    """Generate an answer with ``[n]`` markers from numbered context blocks."""
+
+    def __init__(self, chat_model: BaseChatModel, prompts: dict[str, ChatPromptTemplate]) -> None:
+        self.model = chat_model
+        self.prompts = prompts
+
+    @staticmethod
+    def context(hits: list[Hit]) -> str:
+        blocks = []
+        for n, hit in enumerate(hits[:MAX_BLOCKS], start=1):
+            # delimit retrieved text so it cannot pass for instructions
+            blocks.append(f"[{n}] 《{hit.chunk.title}》\n{hit.chunk.text}")
+        return "\n\n".join(blocks)
+
+    def _messages(self, question: str, hits: list[Hit]) -> list[BaseMessage]:
+        return self.prompts["answer"].format_messages(context=self.context(hits), question=question)
+
+    def generate(self, question: str, hits: list[Hit]) -> str:
+        try:
+            reply = self.model.invoke(self._messages(question, hits))
+        except Exception as exc:  # network, auth, timeout, bad response: all the same to the user
+            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        if not text.strip():
+            raise GeneratorError("大模型服务返回了空回答。")
+        return text.strip()
+
+    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
+        try:
+            for chunk in self.model.stream(self._messages(question, hits)):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    yield piece
+        except Exception as exc:
+            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-6:])
+        try:
+            reply = self.model.invoke(self.prompts["condense"].format_messages(history=lines, question=question))
+        except Exception as exc:
+            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
+        text = reply.content if isinstance(reply.content, str) else ""
+        return text.strip().splitlines()[0].strip() if text.strip() else question
+
+
+def parse_markers(answer: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...], bool]:
+    """Map ``[n]`` markers to citations; out-of-range or malformed markers are dropped.
+
+    Returns the answer with bad markers removed, the citations, and whether it is a refusal.
+    """
+    n_blocks = min(len(hits), MAX_BLOCKS)
+    citations: list[Citation] = []
+
+    def keep(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= n_blocks:
+            return ""
+        return m.group(0)
+
+    cleaned = MARKER.sub(keep, answer)
+    for sentence in re.split(r"(?<=[。！？；])", cleaned):
+        for n in dict.fromkeys(int(x) for x in MARKER.findall(sentence)):
+            hit = hits[n - 1]
+            quote = best_quote(MARKER.sub("", sentence), hit.chunk.text)
+            citations.append(Citation(hit.location, hit.chunk.title, quote))
+    refused = any(r in cleaned for r in REFUSAL)
+    return cleaned, tuple(citations), refused
+
+
+def best_quote(claim: str, passage: str) -> str:
+    """The sentence of ``passage`` sharing the most characters (bigrams) with ``claim``."""
+    key = match_key(claim)
+    grams = {key[i : i + 2] for i in range(len(key) - 1)}
+    best, best_score = "", -1
+    for s in split_sentences(passage):
+        sk = match_key(s)
+        score = sum(1 for i in range(len(sk) - 1) if sk[i : i + 2] in grams)
+        if score > best_score:
+            best, best_score = s, score
+    return best

@@ -1,0 +1,146 @@
+"""Question analysis: what kind of question, what it refers to, what a correct answer must contain.
+
+All offline and rule-based, on the plan's own vocabulary: the type (figure, list, where,
+indicator, reference, fact), direct references (第十四章第二节, 专栏27), the years asked about, the
+unit a figure must carry (万千瓦, 亿元, %, a year…), other provinces named, and the content terms
+an answer sentence has to cover.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .normalize import cn_to_int, match_key, normalize_years
+from .parse import Document
+from .tokens import Tokenizer
+
+_CN = "一二三四五六七八九十"
+REF_SECTION = re.compile(rf"第\s*([{_CN}\d]+)\s*章\s*(?:第\s*([{_CN}\d]+)\s*节)?")
+REF_BOX = re.compile(rf"专栏\s*([{_CN}\d]+)")
+YEAR = re.compile(r"(20\d{2})\s*年?")
+PROVINCES = (
+    "吉林", "黑龙江", "内蒙古", "河北", "山东", "北京", "天津", "山西", "江苏", "浙江", "上海", "广东",
+    "福建", "河南", "湖北", "湖南", "四川", "重庆", "陕西", "甘肃", "安徽", "江西", "广西", "云南",
+    "贵州", "海南", "青海", "宁夏", "新疆", "西藏",
+)
+CITIES = (
+    "沈阳", "大连", "鞍山", "抚顺", "本溪", "丹东", "锦州", "营口", "阜新", "辽阳", "盘锦", "铁岭",
+    "朝阳", "葫芦岛", "沈抚", "金普",
+)
+WHERE_WORDS = ("哪一章", "哪一节", "哪章", "哪节", "哪个章节", "在哪里", "在哪", "哪里讲", "哪里提", "哪个专栏", "哪一部分", "第几章", "第几节")
+LIST_WORDS = ("哪些", "哪几", "有什么", "包括什么", "包括哪", "分别是", "指什么", "是什么", "是哪", "列举", "都有", "具体指")
+FIGURE_WORDS = ("多少", "几个", "几家", "几项", "百分之", "比重", "占比", "达到", "增长", "目标是", "多大", "规模")
+WHEN_WORDS = ("哪一年", "哪年", "什么时候", "何时", "几年", "哪个时间", "什么时间")
+SUMMARY_WORDS = ("还讲了", "讲了什么", "讲了哪些", "主要内容", "讲什么", "说了什么", "还有什么")
+ATTRIBUTE_WORDS = ("约束性", "预期性", "属性")
+# Words that frame a question but say nothing about its subject.
+FILLER = frozenset(
+    "到 年 达到 多少 目标 计划 要 预计 规划 全省 辽宁 辽宁省 十五 十五五 期间 总数 总量 哪些 哪个 哪几 什么 "
+    "怎么 如何 是否 具体 分别 指 其中 要求 安排 提出 提到 支持 建设 之前 以后 时候 哪一年 哪年 一年 "
+    "实现 左右 以上 提高 提升 重点 主要 方面 内容 有关 关于 那 呢 吗 这 这个 这一 该 其 它 它的 那么 "
+    "还 还有 讲 讲了 一节 专栏 章 节 第 哪里 在哪 哪一 一节 里 中 能 会 可以 怎样 多大 情况 到底 "
+    "我们 我 企业 公司 一家 有 哪 情况 是 的 了 和 与 及 等 做 打算 怎么样 为 对 给 让 更".split()
+)
+UNITS = (
+    "万亿元", "亿元", "万元", "元", "万千瓦", "千瓦", "万吨标准煤", "万吨", "亿斤", "万亩", "亩", "万人",
+    "人", "万辆", "万座", "座", "公里", "千米", "个", "家", "项", "条", "处", "所", "张", "次", "件",
+    "岁", "年", "万标箱", "万户", "户", "名", "支", "场", "米",
+)
+_UNIT_AFTER = re.compile(r"多少\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")")
+_PERCENT_WORDS = ("百分之", "占比", "比重", "比例", "覆盖率", "率", "%", "百分点")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # figure, list, where, indicator, reference, summary, when, fact
+    refs: tuple[str, ...]  # location ids named in the question
+    years: tuple[int, ...]
+    unit: str | None  # the unit a figure must carry, "%" or "year" for when-questions
+    provinces: tuple[str, ...]
+    terms: tuple[str, ...]  # content terms an answer has to cover
+    asks_attribute: bool = False
+
+
+def location_refs(text: str, doc: Document) -> list[str]:
+    """Location ids named explicitly: 第十四章第二节 → ch14.s2, 第三章 → ch3.s0, 专栏27 → box27."""
+    refs: list[str] = []
+    for m in REF_SECTION.finditer(text):
+        try:
+            chapter = cn_to_int(m.group(1))
+            section = cn_to_int(m.group(2)) if m.group(2) else 0
+        except ValueError:
+            continue
+        loc_id = f"ch{chapter}.s{section}"
+        if doc.get(loc_id):
+            refs.append(loc_id)
+        elif section == 0 and doc.get(f"ch{chapter}.s1"):
+            refs.append(f"ch{chapter}.s1")
+    for m in REF_BOX.finditer(text):
+        try:
+            loc_id = f"box{cn_to_int(m.group(1))}"
+        except ValueError:
+            continue
+        if doc.get(loc_id):
+            refs.append(loc_id)
+    return list(dict.fromkeys(refs))
+
+
+def asked_unit(text: str) -> str | None:
+    if any(w in text for w in WHEN_WORDS):
+        return "year"
+    m = _UNIT_AFTER.search(text)
+    if m:
+        return m.group(1)
+    if "多少" in text and any(w in text for w in _PERCENT_WORDS):
+        return "%"
+    if any(w in text for w in ("投资", "资金", "经费", "补贴", "基金", "营收", "产值", "工资", "养老金")) and (
+        "多少" in text or "规模" in text
+    ):
+        return "money"
+    return None
+
+
+def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
+    """The subject terms of a question: jieba words minus framing words, years and units."""
+    cleaned = YEAR.sub(" ", normalize_years(text))
+    terms = []
+    for tok in tokenizer.tokens(cleaned):
+        if tok in FILLER or tok.isdigit() or tok in UNITS or len(tok) < 2 and not re.match(r"[a-z0-9]", tok):
+            continue
+        terms.append(tok)
+    # cut_for_search yields both a long word and its parts; keep the parts only when alone.
+    longest = sorted(set(terms), key=len, reverse=True)
+    kept: list[str] = []
+    for t in longest:
+        if not any(t in k for k in kept):
+            kept.append(t)
+    return tuple(sorted(kept, key=lambda t: text.find(t) if t in text else len(text)))
+
+
+def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
+    refs = tuple(location_refs(text, doc))
+    years = tuple(int(y) for y in YEAR.findall(normalize_years(text)))
+    unit = asked_unit(text)
+    provinces = tuple(p for p in PROVINCES if p in text)
+    terms = content_terms(REF_BOX.sub(" ", REF_SECTION.sub(" ", text)), tokenizer)
+    asks_attribute = any(w in text for w in ATTRIBUTE_WORDS)
+    if any(w in text for w in WHERE_WORDS):
+        kind = "where"
+    elif refs and any(w in text for w in SUMMARY_WORDS + ("讲", "内容", "什么")) and not unit:
+        kind = "reference"
+    elif unit == "year":
+        kind = "when"
+    elif unit or any(w in text for w in FIGURE_WORDS) and not any(w in text for w in LIST_WORDS):
+        kind = "figure"
+    elif any(w in text for w in LIST_WORDS):
+        kind = "list"
+    else:
+        kind = "fact"
+    return Question(text, kind, refs, years, unit, provinces, terms, asks_attribute)
+
+
+def mentions(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    key = match_key(text)
+    return tuple(n for n in names if n in key)
