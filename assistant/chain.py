@@ -26,7 +26,7 @@ from .extractive import Draft, Extractor
 from .followup import resolve
 from .llm import LLMGenerator, load_prompts, make_chat_model, parse_markers
 from .parse import Document
-from .query import classify
+from .query import classify, classify_followup
 from .retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,12 @@ class AnswerChain:
                 query = self.llm.condense(state["question"], state["history"]) or query
             except GeneratorError as exc:
                 log.warning("condense fell back to the offline rewrite: %s", exc)
-        state.update(query=query, focus=resolved.focus, q=classify(query, self.document, self.extractor_tokenizer))
+        tokenizer = self.extractor_tokenizer
+        if resolved.core and query == resolved.query:
+            q = classify_followup(resolved.core, resolved.frame, self.document, tokenizer)
+        else:
+            q = classify(query, self.document, tokenizer)
+        state.update(query=query, focus=resolved.focus, q=q)
         return state
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .answers import Answer, Citation
@@ -26,7 +26,8 @@ SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 # Calibrated on the project's question set (evals/questions.jsonl): below this share of the
 # question's subject terms (idf-weighted) in one sentence, the plan is taken not to answer it.
 MIN_COVERAGE = 0.55
-RETROSPECTIVE = ("ch1.s1",)  # 发展基础: what was achieved in 2021-2025, not targets
+RETROSPECTIVE = ("ch1.s1",)
+COUNTERS = ("个", "家", "项", "所", "座", "处", "条", "支", "名")  # "多少个" is answered by "30家"  # 发展基础: what was achieved in 2021-2025, not targets
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ def _unit_pattern(unit: str) -> re.Pattern[str]:
         return re.compile(r"20\d{2}\s*年|二〇[一二三四五六七八九〇]{2}年")
     if unit == "money":
         return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:万亿元|亿元|万元|元)")
+    if unit in COUNTERS:
+        return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:" + "|".join(COUNTERS) + ")")
     longer = [u for u in UNITS if u != unit and u.endswith(unit)]  # "元" must not match "亿元"
-    guard = f"(?<!{'|'.join(re.escape(u[: -len(unit)]) for u in longer)})" if longer else ""
+    guard = "".join(f"(?<!{re.escape(u[: -len(unit)])})" for u in longer)
     return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*" + guard + re.escape(unit))
 
 
@@ -148,17 +151,22 @@ class Extractor:
         ranked = self.rank(q, locations, hits_rank)
         if q.kind == "where":
             return self._where(q, ranked)
+        if q.kind == "enterprise":
+            return self._passages(q, ranked, hits, n=3)
         if q.kind == "list":
-            return self._list(q, ranked)
-        return self._figure_or_fact(q, ranked)
+            return self._list(q, ranked, hits)
+        return self._figure_or_fact(q, ranked, hits)
 
-    def _figure_or_fact(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+    def _figure_or_fact(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
         strict = q.kind in ("figure", "when")
         for score, s in ranked[:60]:
             if score < MIN_COVERAGE:
                 break
             if strict and not self._satisfies(q, s):
                 continue
+            para = s.location.paragraphs[s.paragraph_index].text
+            if len(para) <= 20 and s.paragraph_index + 1 < len(s.location.paragraphs):
+                continue  # a sub-heading such as "（二）农村公路建设项目。": its content follows
             if not strict and any(p not in s.text for p in q.provinces):
                 continue
             extra = [
@@ -169,6 +177,11 @@ class Extractor:
             quotes = [s, *extra]
             body = "".join(x.text for x in quotes)
             return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
+        if not strict and _open_question(q):
+            return self._passages(q, ranked, hits, n=2)
+        if q.inherited_unit and q.unit:
+            # a follow-up borrowed the previous question's unit: any figure will do
+            return self._figure_or_fact(replace(q, unit=None, inherited_unit=False), ranked, hits)
         return self._abstain(q, ranked)
 
     def _where(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
@@ -182,8 +195,10 @@ class Extractor:
         text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
         return Draft("where", False, text, _cite([best]))
 
-    def _list(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+    def _list(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
         if not ranked or ranked[0][0] < MIN_COVERAGE:
+            if _open_question(q):
+                return self._passages(q, ranked, hits, n=2)
             return self._abstain(q, ranked)
         best = ranked[0][1]
         loc = best.location
@@ -198,6 +213,35 @@ class Extractor:
             quotes = [Sentence(loc, best.paragraph_index, _clip(para))]
         body = "".join(x.text for x in quotes)
         return Draft("list", False, f"根据{loc.cite}：{body}", _cite(quotes))
+
+    def _passages(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], n: int) -> Draft:
+        """Open questions in everyday words: the best paragraph of each of the top locations.
+
+        The words of such questions rarely occur in the plan, so the retrieval ranking (which
+        includes the dense side) picks the locations and character overlap picks the paragraph.
+        """
+        locations = list(dict.fromkeys(h.location for h in hits))[: max(n, 1)]
+        if not locations:
+            return self._abstain(q, ranked)
+        qgrams = _bigrams(match_key(q.text))
+        quotes: list[Sentence] = []
+        for loc_id in locations:
+            loc = self.doc[loc_id]
+            scored = [
+                (len(_bigrams(match_key(p.text)) & qgrams) + 0.5 * self._term_hits(q, p.text), i, p.text)
+                for i, p in enumerate(loc.paragraphs)
+            ]
+            if not scored:
+                continue
+            _, i, text = max(scored)
+            quotes.append(Sentence(loc, i, _clip(text, 300)))
+        parts = [f"{s.location.cite}：{s.text}" for s in quotes]
+        text = "规划中与此最相关的内容：\n" + "\n".join(f"· {p}" for p in parts)
+        return Draft(q.kind, False, text, _cite(quotes))
+
+    def _term_hits(self, q: Question, text: str) -> int:
+        key = match_key(text)
+        return sum(1 for t in q.terms if match_key(t) in key)
 
     def _summary(self, loc: Location) -> Draft:
         leads = [p.lead for p in loc.paragraphs if p.lead] or [split_sentences(loc.text)[0]]
@@ -253,15 +297,31 @@ class Extractor:
                 + (f"（注：{'；'.join(notes)}）" if notes else "")
             )
             citations.append(Citation("box1", box.path, _row_quote(row)))
+            for flag in row.flags:
+                note = _note_paragraph(box, flag)
+                if note:
+                    citations.append(Citation("box1", box.path, note))
             asks_2025 = 2025 in q.years and 2030 not in q.years
             target = row.value_2025 if asks_2025 else row.value_2030
-            wants_value = q.kind in ("figure", "when") and not q.asks_attribute
+            wants_value = bool(q.unit or "多少" in q.text) and not q.asks_attribute
             if wants_value and (target.empty or target.text_only) and (row.growth.empty or row.growth.text_only):
                 abstain = True
+        header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
+        if header:  # the column names (2025年, 2030年) are quoted too, so every figure is backed
+            citations.insert(0, Citation("box1", box.path, re.sub(r"\t+", " ", header).strip()))
         text = f"根据{box.cite}：" + "；".join(parts) + "。"
         if abstain:
             text = "规划没有给出这一指标的具体数值。" + text
         return Draft("indicator", abstain, text, tuple(citations))
+
+
+def _open_question(q: Question) -> bool:
+    """A question with no figure, year or province constraint (answerable by a passage)."""
+    return not q.unit and not q.provinces and not any(y not in (2025, 2030) for y in q.years)
+
+
+def _bigrams(key: str) -> set[str]:
+    return {key[i : i + 2] for i in range(len(key) - 1)}
 
 
 def _future(q: Question) -> bool:
@@ -289,6 +349,16 @@ def _cell(cell: object, unit: str) -> str:
     if cell.text_only:
         return f"「{cell.raw}」"
     return cell.raw
+
+
+_NOTE_MARKS = {"national": "★", "data_2024": "*", "cumulative": "[]"}
+
+
+def _note_paragraph(box: Location, flag: str) -> str | None:
+    """The note under 专栏1 that defines a flag (the notes carry e.g. "2024年")."""
+    mark = _NOTE_MARKS[flag]
+    return next((p.text for p in box.paragraphs if "\t" not in p.text and mark in p.text and "注" in p.text or
+                 "\t" not in p.text and mark in p.text and p.text.startswith(("①", "②", "③"))), None)
 
 
 def _row_quote(row: IndicatorRow) -> str:

@@ -27,6 +27,8 @@ class Resolved:
     query: str  # the standalone question to search and answer
     focus: tuple[str, ...]  # locations the previous answer cited, for deictic references
     is_followup: bool
+    core: str = ""  # the follow-up's own words, when the query borrows a frame
+    frame: str = ""  # the previous question lending its frame
 
 
 def _previous(history: Sequence[Turn]) -> tuple[str | None, str | None]:
@@ -71,7 +73,9 @@ def resolve(question: str, history: Sequence[Turn], doc: Document) -> Resolved:
             return Resolved(f"{named}{stripped}", focus, True)
     # a short question without its own subject: borrow the previous question's frame
     frame = _TRAILING.sub("", prev_q)
-    return Resolved(f"{core}（接上问：{frame}）" if core else prev_q, focus, True)
+    if not core:
+        return Resolved(prev_q, focus, True)
+    return Resolved(f"{core}（接上问：{frame}）", focus, True, core, frame)
 
 
 def _cn(n: int) -> str:

@@ -30,9 +30,10 @@ CITIES = (
 )
 WHERE_WORDS = ("哪一章", "哪一节", "哪章", "哪节", "哪个章节", "在哪里", "在哪", "哪里讲", "哪里提", "哪个专栏", "哪一部分", "第几章", "第几节")
 LIST_WORDS = ("哪些", "哪几", "有什么", "包括什么", "包括哪", "分别是", "指什么", "是什么", "是哪", "列举", "都有", "具体指")
-FIGURE_WORDS = ("多少", "几个", "几家", "几项", "百分之", "比重", "占比", "达到", "增长", "目标是", "多大", "规模")
+FIGURE_WORDS = ("多少", "目标", "几个", "几家", "几项", "百分之", "比重", "占比", "达到", "增长", "目标是", "多大", "规模")
 WHEN_WORDS = ("哪一年", "哪年", "什么时候", "何时", "几年", "哪个时间", "什么时间")
 SUMMARY_WORDS = ("还讲了", "讲了什么", "讲了哪些", "主要内容", "讲什么", "说了什么", "还有什么")
+ENTERPRISE = re.compile(r"(我们|我司|本公司|我公司|我是).{0,30}(企业|公司|厂|合作社|商户|工厂)")
 ATTRIBUTE_WORDS = ("约束性", "预期性", "属性")
 # Words that frame a question but say nothing about its subject.
 FILLER = frozenset(
@@ -40,7 +41,8 @@ FILLER = frozenset(
     "怎么 如何 是否 具体 分别 指 其中 要求 安排 提出 提到 支持 建设 之前 以后 时候 哪一年 哪年 一年 "
     "实现 左右 以上 提高 提升 重点 主要 方面 内容 有关 关于 那 呢 吗 这 这个 这一 该 其 它 它的 那么 "
     "还 还有 讲 讲了 一节 专栏 章 节 第 哪里 在哪 哪一 一节 里 中 能 会 可以 怎样 多大 情况 到底 "
-    "我们 我 企业 公司 一家 有 哪 情况 是 的 了 和 与 及 等 做 打算 怎么样 为 对 给 让 更".split()
+    "我们 我 企业 公司 一家 有 哪 情况 是 的 了 和 与 及 等 做 打算 怎么样 为 对 给 让 更 有没有 没有 "
+    "利好 相关 方向 帮扶 针对 部署 政策 这么 多 管 这事 倡导 问题".split()
 )
 UNITS = (
     "万亿元", "亿元", "万元", "元", "万千瓦", "千瓦", "万吨标准煤", "万吨", "亿斤", "万亩", "亩", "万人",
@@ -61,6 +63,7 @@ class Question:
     provinces: tuple[str, ...]
     terms: tuple[str, ...]  # content terms an answer has to cover
     asks_attribute: bool = False
+    inherited_unit: bool = False
 
 
 def location_refs(text: str, doc: Document) -> list[str]:
@@ -126,9 +129,11 @@ def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
     provinces = tuple(p for p in PROVINCES if p in text)
     terms = content_terms(REF_BOX.sub(" ", REF_SECTION.sub(" ", text)), tokenizer)
     asks_attribute = any(w in text for w in ATTRIBUTE_WORDS)
-    if any(w in text for w in WHERE_WORDS):
+    if ENTERPRISE.search(text) and not unit:
+        kind = "enterprise"
+    elif any(w in text for w in WHERE_WORDS):
         kind = "where"
-    elif refs and any(w in text for w in SUMMARY_WORDS + ("讲", "内容", "什么")) and not unit:
+    elif refs and (any(w in text for w in SUMMARY_WORDS) or not terms) and not unit:
         kind = "reference"
     elif unit == "year":
         kind = "when"
@@ -144,3 +149,28 @@ def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
 def mentions(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
     key = match_key(text)
     return tuple(n for n in names if n in key)
+
+
+def classify_followup(core: str, frame: str, doc: Document, tokenizer: Tokenizer) -> Question:
+    """A follow-up's own words decide its subject; the previous question lends what it lacks.
+
+    ``那耕地灌溉面积的目标呢？`` after a 多少-question is a figure question about 耕地灌溉面积;
+    the borrowed unit is only a preference (see ``inherited_unit``).
+    """
+    own = classify(core, doc, tokenizer)
+    prev = classify(frame, doc, tokenizer)
+    kind = own.kind if own.kind != "fact" else prev.kind
+    if kind in ("where", "reference") and own.kind == "fact":
+        kind = "fact"
+    unit = own.unit or (prev.unit if kind in ("figure", "when") else None)
+    return Question(
+        text=core,
+        kind=kind,
+        refs=own.refs,
+        years=own.years or prev.years,
+        unit=unit,
+        provinces=own.provinces,
+        terms=own.terms or prev.terms,
+        asks_attribute=own.asks_attribute,
+        inherited_unit=unit is not None and own.unit is None,
+    )
