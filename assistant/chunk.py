@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .parse import Document, Location, Paragraph
 from .tokens import count_tokens
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,11 @@ def _search_text(loc: Location, paragraphs: tuple[Paragraph, ...], doc: Document
 
 def _pieces(paragraphs: tuple[Paragraph, ...], budget: int) -> list[tuple[Paragraph, ...]]:
     pieces: list[list[Paragraph]] = [[]]
-    used = 0
     for para in paragraphs:
-        cost = count_tokens(para.text)
-        if pieces[-1] and used + cost > budget:
+        joined = "\n".join(p.text for p in [*pieces[-1], para])
+        if pieces[-1] and count_tokens(joined) > budget:
             pieces.append([])
-            used = 0
         pieces[-1].append(para)
-        used += cost
     return [tuple(p) for p in pieces if p]
 
 

@@ -40,6 +40,16 @@ class Sentence:
     def key(self) -> str:
         return match_key(self.text)
 
+    @cached_property
+    def lead(self) -> str:
+        """The first sentence of the paragraph, which often names its subject (（一）汽车…集群。)."""
+        sentences = split_sentences(self.location.paragraphs[self.paragraph_index].text)
+        return sentences[0] if sentences else ""
+
+    @cached_property
+    def lead_key(self) -> str:
+        return match_key(self.lead)
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -105,6 +115,8 @@ class Extractor:
             k = match_key(t)
             if k in sentence.key:
                 got += w
+            elif k in sentence.lead_key:
+                got += 0.8 * w  # the paragraph's opening names the subject of its later sentences
             elif k in title:
                 got += 0.5 * w
             elif len(k) >= 4 and (k[:2] in sentence.key and k[2:] in sentence.key):
@@ -137,7 +149,7 @@ class Extractor:
     # ------------------------------------------------------------------ answering
 
     def answer(self, q: Question, hits: list[Hit], focus: tuple[str, ...] = ()) -> Draft:
-        rows = self.indicator_rows(q)
+        rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)
         if q.kind == "reference" or (q.kind in ("list", "fact") and q.refs and not q.terms):
@@ -175,6 +187,10 @@ class Extractor:
                 and s2.location.id == s.location.id and strict and self._satisfies(q, s2)
             ][:1]
             quotes = [s, *extra]
+            if s.lead != s.text and any(
+                match_key(t) in s.lead_key and match_key(t) not in s.key for t in q.terms
+            ):
+                quotes.insert(0, Sentence(s.location, s.paragraph_index, s.lead))
             body = "".join(x.text for x in quotes)
             return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
         if not strict and _open_question(q):
@@ -278,9 +294,10 @@ class Extractor:
         key = match_key(q.text)
         found: list[IndicatorRow] = []
         for row in self.doc.indicators:
-            name = match_key(row.name)
-            if len(name) >= 3 and (name in key or _overlap(name, key) >= 0.8):
-                found.append(row)
+            for name in _name_variants(row.name):
+                if len(name) >= 3 and (name in key or _overlap(name, key) >= 0.8):
+                    found.append(row)
+                    break
         # prefer the most specific names when one contains another
         return [r for r in found if not any(r is not o and match_key(r.name) in match_key(o.name) for o in found)]
 
@@ -326,6 +343,14 @@ def _bigrams(key: str) -> set[str]:
 
 def _future(q: Question) -> bool:
     return any(y >= 2026 for y in q.years) or any(w in q.text for w in ("目标", "要", "到", "力争", "将"))
+
+
+def _name_variants(name: str) -> tuple[str, ...]:
+    """An indicator's name as printed and as people write it (细颗粒物(PM_{2.5})浓度 → PM2.5浓度)."""
+    key = match_key(name)
+    bare = re.sub(r"\([^)]*\)", "", key)
+    alias = re.sub(r"[_{}]", "", key)
+    return tuple(dict.fromkeys((key, bare, alias, re.sub(r"细颗粒物", "", alias))))
 
 
 def _overlap(name: str, text: str) -> float:
