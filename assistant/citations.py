@@ -33,6 +33,6 @@ def verify_citations(citations: tuple[Citation, ...], doc: Document) -> tuple[Ci
 
 def unsupported_numbers(answer: str, citations: tuple[Citation, ...]) -> list[str]:
     """Numbers in ``answer`` that none of the quotes contains."""
-    quoted = match_key("".join(c.quote for c in citations))
+    quoted = match_key("".join(c.quote + c.title for c in citations))  # titles are plan text too
     body = _LABEL.sub(" ", normalize_years(answer))
     return [n for n in _NUMBER.findall(body) if n not in quoted]

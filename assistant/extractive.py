@@ -19,7 +19,7 @@ from .answers import Answer, Citation
 from .indicators import FLAG_NOTES, IndicatorRow
 from .normalize import match_key, normalize_years
 from .parse import Document, Location
-from .query import UNITS, Question
+from .query import CITIES, LOCAL, UNITS, Question, mentions
 from .retrieve import Hit
 
 SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
@@ -65,18 +65,20 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.findall(text) if len(s.strip()) > 1]
 
 
+NUM = r"(?:\d[\d.,]*|[一二三四五六七八九十两][一二三四五六七八九十百千两]*)"  # not 千万千瓦级
+
+
 def _unit_pattern(unit: str) -> re.Pattern[str]:
+    """What a figure in the asked unit looks like: 1.2 万公里, 70%, 三十年, 250 亿元."""
     if unit == "%":
         return re.compile(r"\d(?:[\d.]*)\s*(?:%|％|‰|个百分点)")
     if unit == "year":
         return re.compile(r"20\d{2}\s*年|二〇[一二三四五六七八九〇]{2}年")
     if unit == "money":
         return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:万亿元|亿元|万元|元)")
-    if unit in COUNTERS:
-        return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:" + "|".join(COUNTERS) + ")")
-    longer = [u for u in UNITS if u != unit and u.endswith(unit)]  # "元" must not match "亿元"
-    guard = "".join(f"(?<!{re.escape(u[: -len(unit)])})" for u in longer)
-    return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*" + guard + re.escape(unit))
+    units = COUNTERS if unit in COUNTERS else (unit,)
+    alternatives = "|".join(re.escape(u) for u in units)
+    return re.compile(NUM + r"\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*(?:" + alternatives + ")")
 
 
 class Extractor:
@@ -130,8 +132,8 @@ class Extractor:
             return False
         if q.unit and not _unit_pattern(q.unit).search(text):
             return False
-        if q.kind == "figure" and not q.unit and not re.search(r"\d", text):
-            return False
+        if q.kind == "figure" and not q.unit and not re.search(r"\d", re.sub(r"20\d{2}\s*年", "", text)):
+            return False  # a year alone is not the figure asked for
         years = [y for y in q.years if y not in (2025, 2030)]
         if any(str(y) not in text for y in years):
             return False
@@ -156,11 +158,20 @@ class Extractor:
             targets = q.refs or focus
             if targets:
                 return self._summary(self.doc[targets[0]])
+        if q.refs and q.kind not in ("where",):
+            # a question naming 专栏N / 第X章第Y节 is answered from there when that location can
+            ranked_refs = self.rank(q, list(q.refs), {r: 0 for r in q.refs})
+            if ranked_refs and ranked_refs[0][0] >= MIN_COVERAGE:
+                draft = self._by_kind(q, ranked_refs, [h for h in hits if h.location in q.refs])
+                if not draft.abstained:
+                    return draft
         locations = list(dict.fromkeys([*q.refs, *focus, *(h.location for h in hits)]))
         hits_rank = {loc: i for i, loc in enumerate(dict.fromkeys(h.location for h in hits))}
         for loc in (*q.refs, *focus):
             hits_rank.setdefault(loc, 0)
-        ranked = self.rank(q, locations, hits_rank)
+        return self._by_kind(q, self.rank(q, locations, hits_rank), hits)
+
+    def _by_kind(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
         if q.kind == "where":
             return self._where(q, ranked)
         if q.kind == "enterprise":
@@ -224,6 +235,10 @@ class Extractor:
         if len(para) <= 20 and best.paragraph_index + 1 < len(loc.paragraphs):
             nxt = loc.paragraphs[best.paragraph_index + 1].text
             quotes = [Sentence(loc, best.paragraph_index + 1, nxt)]
+        elif len(best.text) < 30:
+            # "支持沈阳“一枢纽、四中心”建设。" announces a list that the next sentences spell out
+            start = para.find(best.text)
+            quotes = [Sentence(loc, best.paragraph_index, _clip(para[max(start, 0) :], 300))]
         elif not re.search(r"[、；]", best.text):
             # the sentence itself has no enumeration: quote the paragraph around it
             quotes = [Sentence(loc, best.paragraph_index, _clip(para))]
@@ -291,13 +306,20 @@ class Extractor:
 
     def indicator_rows(self, q: Question) -> list[IndicatorRow]:
         """Rows of 专栏1 the question names (most of a row's name appears in the question)."""
+        if any(y not in (2025, 2030) for y in q.years) or LOCAL.search(q.text) or mentions(q.text, CITIES):
+            return []  # the table has 2025 and 2030 columns, for the whole province only
         key = match_key(q.text)
-        found: list[IndicatorRow] = []
+        exact: list[IndicatorRow] = []
+        partial: list[IndicatorRow] = []
         for row in self.doc.indicators:
-            for name in _name_variants(row.name):
-                if len(name) >= 3 and (name in key or _overlap(name, key) >= 0.8):
-                    found.append(row)
-                    break
+            if not _unit_compatible(q.unit, row.unit):
+                continue
+            variants = [v for v in _name_variants(row.name) if len(v) >= 3]
+            if any(v in key for v in variants):
+                exact.append(row)
+            elif any(_overlap(v, key) >= 0.7 for v in variants):
+                partial.append(row)  # e.g. 海洋生产总值 for 海洋生产总值增长
+        found = exact or partial
         # prefer the most specific names when one contains another
         return [r for r in found if not any(r is not o and match_key(r.name) in match_key(o.name) for o in found)]
 
@@ -321,7 +343,9 @@ class Extractor:
             asks_2025 = 2025 in q.years and 2030 not in q.years
             target = row.value_2025 if asks_2025 else row.value_2030
             wants_value = bool(q.unit or "多少" in q.text) and not q.asks_attribute
-            if wants_value and (target.empty or target.text_only) and (row.growth.empty or row.growth.text_only):
+            missing = target.empty or target.text_only
+            # a year asked explicitly must have its own cell; otherwise the growth column may answer
+            if wants_value and missing and (q.years or row.growth.empty or row.growth.text_only):
                 abstain = True
         header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
         if header:  # the column names (2025年, 2030年) are quoted too, so every figure is backed
@@ -349,8 +373,18 @@ def _name_variants(name: str) -> tuple[str, ...]:
     """An indicator's name as printed and as people write it (细颗粒物(PM_{2.5})浓度 → PM2.5浓度)."""
     key = match_key(name)
     bare = re.sub(r"\([^)]*\)", "", key)
-    alias = re.sub(r"[_{}]", "", key)
-    return tuple(dict.fromkeys((key, bare, alias, re.sub(r"细颗粒物", "", alias))))
+    alias = re.sub(r"[_{}()]", "", key)
+    return tuple(dict.fromkeys((key, bare, alias, alias.replace("细颗粒物", ""))))
+
+
+def _unit_compatible(asked: str | None, unit: str) -> bool:
+    if asked is None or asked == unit:
+        return True
+    if asked == "%":
+        return unit in ("%", "百分点")
+    if asked == "money":
+        return unit.endswith("元")
+    return False
 
 
 def _overlap(name: str, text: str) -> float:

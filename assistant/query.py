@@ -24,6 +24,7 @@ PROVINCES = (
     "福建", "河南", "湖北", "湖南", "四川", "重庆", "陕西", "甘肃", "安徽", "江西", "广西", "云南",
     "贵州", "海南", "青海", "宁夏", "新疆", "西藏",
 )
+LOCAL = re.compile(r"都市圈|新区|开发区|县|自贸|十四五")  # a subject below or before the province-wide table
 CITIES = (
     "沈阳", "大连", "鞍山", "抚顺", "本溪", "丹东", "锦州", "营口", "阜新", "辽阳", "盘锦", "铁岭",
     "朝阳", "葫芦岛", "沈抚", "金普",
@@ -98,8 +99,10 @@ def asked_unit(text: str) -> str | None:
         return m.group(1)
     if "多少" in text and any(w in text for w in _PERCENT_WORDS):
         return "%"
-    if any(w in text for w in ("投资", "资金", "经费", "补贴", "基金", "营收", "产值", "工资", "养老金")) and (
-        "多少" in text or "规模" in text
+    if (
+        any(w in text for w in ("投资", "资金", "经费", "补贴", "基金", "营收", "产值", "工资", "养老金"))
+        and ("多少" in text or "规模" in text)
+        and not re.search(r"(产值|营收)比", text)  # 总产值比 is a ratio, not an amount
     ):
         return "money"
     return None
@@ -110,6 +113,7 @@ def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
     cleaned = YEAR.sub(" ", normalize_years(text))
     terms = []
     for tok in tokenizer.tokens(cleaned):
+        tok = _trim_particles(tok, tokenizer)
         if tok in FILLER or tok.isdigit() or tok in UNITS or len(tok) < 2 and not re.match(r"[a-z0-9]", tok):
             continue
         terms.append(tok)
@@ -122,6 +126,18 @@ def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
     return tuple(sorted(kept, key=lambda t: text.find(t) if t in text else len(text)))
 
 
+_PARTICLES = "要到的是将在于把和与及了"
+
+
+def _trim_particles(term: str, tokenizer: Tokenizer) -> str:
+    """jieba sometimes glues a particle to a word (率要); drop it when the plan never has the glued form."""
+    corpus_terms = set(tokenizer.user_terms)
+    if term in corpus_terms or len(term) < 2:
+        return term
+    trimmed = term.strip(_PARTICLES)
+    return trimmed if len(trimmed) >= 1 and trimmed != term else term
+
+
 def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
     refs = tuple(location_refs(text, doc))
     years = tuple(int(y) for y in YEAR.findall(normalize_years(text)))
@@ -131,7 +147,7 @@ def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
     asks_attribute = any(w in text for w in ATTRIBUTE_WORDS)
     if ENTERPRISE.search(text) and not unit:
         kind = "enterprise"
-    elif any(w in text for w in WHERE_WORDS):
+    elif any(w in text for w in WHERE_WORDS) and unit != "year":
         kind = "where"
     elif refs and (any(w in text for w in SUMMARY_WORDS) or not terms) and not unit:
         kind = "reference"
