@@ -125,7 +125,7 @@ class AnswerChain:
 
     def _generate(self, state: State) -> State:
         q, hits = state["q"], state["hits"]
-        draft = self.extractor.answer(q, hits, state["focus"])
+        draft = self.extractor.answer(q, hits, state["focus"], self.retriever.paragraph_scores(state["query"]))
         state["draft"], state["notice"] = draft, None
         if self.llm is not None and not state.get("stream_llm"):
             try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .parse import Document, Location, Paragraph
 from .tokens import count_tokens
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # bump when chunks or what is embedded change
 
 
 @dataclass(frozen=True)

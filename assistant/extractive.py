@@ -30,6 +30,9 @@ RETROSPECTIVE = ("ch1.s1",)
 COUNTERS = ("个", "家", "项", "所", "座", "处", "条", "支", "名")  # "多少个" is answered by "30家"  # 发展基础: what was achieved in 2021-2025, not targets
 
 
+Dense = dict[tuple[str, int], float]  # (location, paragraph index) → similarity to the question
+
+
 @dataclass(frozen=True)
 class Sentence:
     location: Location
@@ -150,7 +153,14 @@ class Extractor:
 
     # ------------------------------------------------------------------ answering
 
-    def answer(self, q: Question, hits: list[Hit], focus: tuple[str, ...] = ()) -> Draft:
+    def answer(
+        self,
+        q: Question,
+        hits: list[Hit],
+        focus: tuple[str, ...] = (),
+        paragraph_scores: dict[tuple[str, int], float] | None = None,
+    ) -> Draft:
+        dense = paragraph_scores or {}
         rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)
@@ -162,25 +172,29 @@ class Extractor:
             # a question naming 专栏N / 第X章第Y节 is answered from there when that location can
             ranked_refs = self.rank(q, list(q.refs), {r: 0 for r in q.refs})
             if ranked_refs and ranked_refs[0][0] >= MIN_COVERAGE:
-                draft = self._by_kind(q, ranked_refs, [h for h in hits if h.location in q.refs])
+                draft = self._by_kind(q, ranked_refs, [h for h in hits if h.location in q.refs], dense)
                 if not draft.abstained:
                     return draft
         locations = list(dict.fromkeys([*q.refs, *focus, *(h.location for h in hits)]))
         hits_rank = {loc: i for i, loc in enumerate(dict.fromkeys(h.location for h in hits))}
         for loc in (*q.refs, *focus):
             hits_rank.setdefault(loc, 0)
-        return self._by_kind(q, self.rank(q, locations, hits_rank), hits)
+        return self._by_kind(q, self.rank(q, locations, hits_rank), hits, dense)
 
-    def _by_kind(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
+    def _by_kind(
+        self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense
+    ) -> Draft:
         if q.kind == "where":
             return self._where(q, ranked)
         if q.kind == "enterprise":
-            return self._passages(q, ranked, hits, n=3)
+            return self._passages(q, ranked, hits, dense, n=3)
         if q.kind == "list":
-            return self._list(q, ranked, hits)
-        return self._figure_or_fact(q, ranked, hits)
+            return self._list(q, ranked, hits, dense)
+        return self._figure_or_fact(q, ranked, hits, dense)
 
-    def _figure_or_fact(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
+    def _figure_or_fact(
+        self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense
+    ) -> Draft:
         strict = q.kind in ("figure", "when")
         for score, s in ranked[:60]:
             if score < MIN_COVERAGE:
@@ -205,10 +219,10 @@ class Extractor:
             body = "".join(x.text for x in quotes)
             return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
         if not strict and _open_question(q):
-            return self._passages(q, ranked, hits, n=2)
+            return self._passages(q, ranked, hits, dense, n=2)
         if q.inherited_unit and q.unit:
             # a follow-up borrowed the previous question's unit: any figure will do
-            return self._figure_or_fact(replace(q, unit=None, inherited_unit=False), ranked, hits)
+            return self._figure_or_fact(replace(q, unit=None, inherited_unit=False), ranked, hits, dense)
         return self._abstain(q, ranked)
 
     def _where(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
@@ -222,10 +236,10 @@ class Extractor:
         text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
         return Draft("where", False, text, _cite([best]))
 
-    def _list(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit]) -> Draft:
+    def _list(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense) -> Draft:
         if not ranked or ranked[0][0] < MIN_COVERAGE:
             if _open_question(q):
-                return self._passages(q, ranked, hits, n=2)
+                return self._passages(q, ranked, hits, dense, n=2)
             return self._abstain(q, ranked)
         best = ranked[0][1]
         loc = best.location
@@ -245,27 +259,39 @@ class Extractor:
         body = "".join(x.text for x in quotes)
         return Draft("list", False, f"根据{loc.cite}：{body}", _cite(quotes))
 
-    def _passages(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], n: int) -> Draft:
+    def _passages(
+        self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense, n: int
+    ) -> Draft:
         """Open questions in everyday words: the best paragraph of each of the top locations.
 
         The words of such questions rarely occur in the plan, so the retrieval ranking (which
         includes the dense side) picks the locations and character overlap picks the paragraph.
         """
-        locations = list(dict.fromkeys(h.location for h in hits))[: max(n, 1)]
-        if not locations:
+        hit_rank = {loc: r for r, loc in enumerate(dict.fromkeys(h.location for h in hits))}
+        # candidates: every paragraph of the top locations, and the best paragraphs anywhere
+        candidates = {(loc, i) for loc in list(hit_rank)[: n + 1] for i in range(len(self.doc[loc].paragraphs))}
+        candidates |= set(sorted(dense, key=lambda k: -dense[k])[:6])
+        if not candidates:
             return self._abstain(q, ranked)
         qgrams = _bigrams(match_key(q.text))
+
+        def score(key: tuple[str, int]) -> float:
+            text = self.doc[key[0]].paragraphs[key[1]].text
+            return (
+                dense.get(key, 0.0) * 20  # dense similarity dominates; word overlap breaks ties
+                + 0.2 * len(_bigrams(match_key(text)) & qgrams)
+                + 0.5 * self._term_hits(q, text)
+                + 0.5 / (1 + hit_rank.get(key[0], 5))
+            )
+
         quotes: list[Sentence] = []
-        for loc_id in locations:
-            loc = self.doc[loc_id]
-            scored = [
-                (len(_bigrams(match_key(p.text)) & qgrams) + 0.5 * self._term_hits(q, p.text), i, p.text)
-                for i, p in enumerate(loc.paragraphs)
-            ]
-            if not scored:
+        for key in sorted(candidates, key=score, reverse=True):
+            if key[0] in {s.location.id for s in quotes}:
                 continue
-            _, i, text = max(scored)
-            quotes.append(Sentence(loc, i, _clip(text, 300)))
+            loc = self.doc[key[0]]
+            quotes.append(Sentence(loc, key[1], _clip(loc.paragraphs[key[1]].text, 300)))
+            if len(quotes) == n:
+                break
         parts = [f"{s.location.cite}：{s.text}" for s in quotes]
         text = "规划中与此最相关的内容：\n" + "\n".join(f"· {p}" for p in parts)
         return Draft(q.kind, False, text, _cite(quotes))
@@ -366,7 +392,9 @@ def _bigrams(key: str) -> set[str]:
 
 
 def _future(q: Question) -> bool:
-    return any(y >= 2026 for y in q.years) or any(w in q.text for w in ("目标", "要", "到", "力争", "将"))
+    return any(y >= 2026 for y in q.years) or any(
+        w in q.text for w in ("目标", "要", "到", "力争", "将", "计划", "十五五", "预计")
+    )
 
 
 def _name_variants(name: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +39,8 @@ CHUNKS = "chunks.jsonl"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 TERMS = "user_terms.txt"
+PARAGRAPHS = "paragraphs.json"
+PARAGRAPH_VECTORS = "paragraph_vectors.npy"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Index:
     bm25: bm25s.BM25
     tokenizer: Tokenizer
     directory: Path | None  # None when it lives only in memory (read-only index dir)
+    # One vector per paragraph: picks the passage inside a location for questions in everyday words.
+    paragraphs: list[tuple[str, int]] = field(default_factory=list)  # (location, paragraph index)
+    paragraph_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 def make_tokenizer(doc: Document) -> Tokenizer:
@@ -103,6 +108,13 @@ def build(doc: Document, embedder: Embedder, chunk_tokens: int, show_progress: b
         matrix[i : i + BATCH] = embedder.embed_passages([c.search_text for c in chunks[i : i + BATCH]])
     vectors = faiss.IndexFlatIP(embedder.dim)
     vectors.add(matrix)
+    paragraphs = [(loc.id, i) for loc in doc.locations for i in range(len(loc.paragraphs))]
+    texts = [f"{doc[loc].path}\n{doc[loc].paragraphs[i].text}" for loc, i in paragraphs]
+    para_matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i in tqdm(
+        range(0, len(texts), BATCH), desc="embedding paragraphs", unit="batch", disable=not show_progress
+    ):
+        para_matrix[i : i + BATCH] = embedder.embed_passages(texts[i : i + BATCH])
     manifest = Manifest(
         corpus_sha256=doc.sha256,
         chunker_version=CHUNKER_VERSION,
@@ -114,7 +126,7 @@ def build(doc: Document, embedder: Embedder, chunk_tokens: int, show_progress: b
         build_seconds=round(time.perf_counter() - started, 1),
         files={},
     )
-    return Index(manifest, chunks, vectors, bm25, tokenizer, None)
+    return Index(manifest, chunks, vectors, bm25, tokenizer, None, paragraphs, para_matrix)
 
 
 def save(index: Index, directory: Path) -> Path:
@@ -128,6 +140,8 @@ def save(index: Index, directory: Path) -> Path:
         faiss.write_index(index.vectors, str(tmp / VECTORS))
         index.bm25.save(str(tmp / BM25_DIR), show_progress=False)
         (tmp / TERMS).write_text("\n".join(index.tokenizer.user_terms) + "\n", encoding="utf-8")
+        (tmp / PARAGRAPHS).write_text(json.dumps(index.paragraphs, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / PARAGRAPH_VECTORS, index.paragraph_vectors, allow_pickle=False)
         manifest = Manifest(**{**asdict(index.manifest), "files": _files(tmp)})
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
         os.chmod(tmp, 0o755)
@@ -184,11 +198,20 @@ def load(directory: Path, doc: Document) -> Index:
             chunks = [Chunk(**json.loads(line)) for line in fh]
         vectors = faiss.read_index(str(directory / VECTORS))
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+        paragraphs = [(str(loc), int(i)) for loc, i in json.loads((directory / PARAGRAPHS).read_text("utf-8"))]
+        paragraph_vectors = np.load(directory / PARAGRAPH_VECTORS, allow_pickle=False)
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexStateError(f"the index in {directory} cannot be read: {exc}") from exc
-    if len(chunks) != manifest.chunks or vectors.ntotal != len(chunks) or vectors.d != manifest.dim:
-        raise IndexStateError(f"the index in {directory} is inconsistent (chunk and vector counts differ)")
-    return Index(manifest, chunks, vectors, bm25, make_tokenizer(doc), directory)
+    if (
+        len(chunks) != manifest.chunks
+        or vectors.ntotal != len(chunks)
+        or vectors.d != manifest.dim
+        or paragraph_vectors.shape != (len(paragraphs), manifest.dim)
+    ):
+        raise IndexStateError(f"the index in {directory} is inconsistent (item and vector counts differ)")
+    return Index(
+        manifest, chunks, vectors, bm25, make_tokenizer(doc), directory, paragraphs, paragraph_vectors
+    )
 
 
 def load_or_build(

@@ -102,7 +102,7 @@ def asked_unit(text: str) -> str | None:
     if (
         any(w in text for w in ("投资", "资金", "经费", "补贴", "基金", "营收", "产值", "工资", "养老金"))
         and ("多少" in text or "规模" in text)
-        and not re.search(r"(产值|营收)比", text)  # 总产值比 is a ratio, not an amount
+        and not re.search(r"(产值|营收)之?比", text)  # 总产值比 is a ratio, not an amount
     ):
         return "money"
     return None

@@ -8,6 +8,7 @@ compares it with each side alone).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -50,8 +51,19 @@ class Retriever:
         ids, scores = self.index.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
 
+    @lru_cache(maxsize=256)  # noqa: B019 - one retriever per process; the query vector is reused
+    def query_vector(self, query: str) -> np.ndarray:
+        return self.embedder.embed_query(query).reshape(1, -1).astype(np.float32)
+
+    def paragraph_scores(self, query: str) -> dict[tuple[str, int], float]:
+        """Dense similarity of every paragraph to ``query`` (location, paragraph index) → score."""
+        if not self.index.paragraphs:
+            return {}
+        scores = self.index.paragraph_vectors @ self.query_vector(query)[0]
+        return {key: float(s) for key, s in zip(self.index.paragraphs, scores, strict=True)}
+
     def dense_ranking(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
-        vector = self.embedder.embed_query(query).reshape(1, -1).astype(np.float32)
+        vector = self.query_vector(query)
         scores, ids = self.index.vectors.search(vector, min(n, len(self.index.chunks)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
