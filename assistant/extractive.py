@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from .answers import Answer, Citation
+from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
 from .normalize import match_key, normalize_years
 from .parse import Document, Location
-from .query import CITIES, LOCAL, UNITS, Question, mentions
+from .query import CITIES, LOCAL, Question, mentions
 from .retrieve import Hit
 
 SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
@@ -27,7 +27,17 @@ SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 # question's subject terms (idf-weighted) in one sentence, the plan is taken not to answer it.
 MIN_COVERAGE = 0.55
 RETROSPECTIVE = ("ch1.s1",)
-COUNTERS = ("个", "家", "项", "所", "座", "处", "条", "支", "名")  # "多少个" is answered by "30家"  # 发展基础: what was achieved in 2021-2025, not targets
+COUNTERS = (
+    "个",
+    "家",
+    "项",
+    "所",
+    "座",
+    "处",
+    "条",
+    "支",
+    "名",
+)  # "多少个" is answered by "30家"  # 发展基础: what was achieved in 2021-2025, not targets
 
 
 Dense = dict[tuple[str, int], float]  # (location, paragraph index) → similarity to the question
@@ -91,9 +101,7 @@ class Extractor:
         self.doc = document
         self.sentences: dict[str, list[Sentence]] = {
             loc.id: [
-                Sentence(loc, i, s)
-                for i, p in enumerate(loc.paragraphs)
-                for s in split_sentences(p.text)
+                Sentence(loc, i, s) for i, p in enumerate(loc.paragraphs) for s in split_sentences(p.text)
             ]
             for loc in document.locations
         }
@@ -142,7 +150,9 @@ class Extractor:
             return False
         return all(p in s.text for p in q.provinces)
 
-    def rank(self, q: Question, locations: list[str], hits_rank: dict[str, int]) -> list[tuple[float, Sentence]]:
+    def rank(
+        self, q: Question, locations: list[str], hits_rank: dict[str, int]
+    ) -> list[tuple[float, Sentence]]:
         scored: list[tuple[float, Sentence]] = []
         for loc_id in locations:
             prior = 0.08 / (1 + hits_rank.get(loc_id, 10))
@@ -207,9 +217,13 @@ class Extractor:
             if not strict and any(p not in s.text for p in q.provinces):
                 continue
             extra = [
-                s2 for sc2, s2 in ranked[:8]
-                if s2 is not s and sc2 >= max(MIN_COVERAGE, score - 0.05)
-                and s2.location.id == s.location.id and strict and self._satisfies(q, s2)
+                s2
+                for sc2, s2 in ranked[:8]
+                if s2 is not s
+                and sc2 >= max(MIN_COVERAGE, score - 0.05)
+                and s2.location.id == s.location.id
+                and strict
+                and self._satisfies(q, s2)
             ][:1]
             quotes = [s, *extra]
             if s.lead != s.text and any(
@@ -236,7 +250,9 @@ class Extractor:
         text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
         return Draft("where", False, text, _cite([best]))
 
-    def _list(self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense) -> Draft:
+    def _list(
+        self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense
+    ) -> Draft:
         if not ranked or ranked[0][0] < MIN_COVERAGE:
             if _open_question(q):
                 return self._passages(q, ranked, hits, dense, n=2)
@@ -269,7 +285,9 @@ class Extractor:
         """
         hit_rank = {loc: r for r, loc in enumerate(dict.fromkeys(h.location for h in hits))}
         # candidates: every paragraph of the top locations, and the best paragraphs anywhere
-        candidates = {(loc, i) for loc in list(hit_rank)[: n + 1] for i in range(len(self.doc[loc].paragraphs))}
+        candidates = {
+            (loc, i) for loc in list(hit_rank)[: n + 1] for i in range(len(self.doc[loc].paragraphs))
+        }
         candidates |= set(sorted(dense, key=lambda k: -dense[k])[:6])
         if not candidates:
             return self._abstain(q, ranked)
@@ -302,7 +320,10 @@ class Extractor:
 
     def _summary(self, loc: Location) -> Draft:
         leads = [p.lead for p in loc.paragraphs if p.lead] or [split_sentences(loc.text)[0]]
-        quotes = [Sentence(loc, 0, f"{lead}。") if not lead.endswith("。") else Sentence(loc, 0, lead) for lead in leads]
+        quotes = [
+            Sentence(loc, 0, f"{lead}。") if not lead.endswith("。") else Sentence(loc, 0, lead)
+            for lead in leads
+        ]
         items = "；".join(lead.rstrip("。") for lead in leads)
         text = f"{loc.cite}（{loc.path}）主要讲了：{items}。"
         return Draft("reference", False, text, _cite(quotes[:8]))
@@ -315,7 +336,9 @@ class Extractor:
             if len(near) == 2:
                 break
         asked = {
-            "year": "具体时间", "%": "具体比例数值", "money": "具体金额",
+            "year": "具体时间",
+            "%": "具体比例数值",
+            "money": "具体金额",
         }.get(q.unit or "", "具体数值" if q.kind == "figure" else "相关内容")
         subject = "、".join(q.terms[:4]) or q.text
         reason = ""
@@ -347,7 +370,9 @@ class Extractor:
                 partial.append(row)  # e.g. 海洋生产总值 for 海洋生产总值增长
         found = exact or partial
         # prefer the most specific names when one contains another
-        return [r for r in found if not any(r is not o and match_key(r.name) in match_key(o.name) for o in found)]
+        return [
+            r for r in found if not any(r is not o and match_key(r.name) in match_key(o.name) for o in found)
+        ]
 
     def _indicator(self, q: Question, rows: list[IndicatorRow]) -> Draft:
         box = self.doc["box1"]
@@ -444,8 +469,19 @@ _NOTE_MARKS = {"national": "★", "data_2024": "*", "cumulative": "[]"}
 def _note_paragraph(box: Location, flag: str) -> str | None:
     """The note under 专栏1 that defines a flag (the notes carry e.g. "2024年")."""
     mark = _NOTE_MARKS[flag]
-    return next((p.text for p in box.paragraphs if "\t" not in p.text and mark in p.text and "注" in p.text or
-                 "\t" not in p.text and mark in p.text and p.text.startswith(("①", "②", "③"))), None)
+    return next(
+        (
+            p.text
+            for p in box.paragraphs
+            if ("\t" not in p.text
+            and mark in p.text
+            and "注" in p.text)
+            or ("\t" not in p.text
+            and mark in p.text
+            and p.text.startswith(("①", "②", "③")))
+        ),
+        None,
+    )
 
 
 def _row_quote(row: IndicatorRow) -> str:

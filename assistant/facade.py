@@ -19,6 +19,7 @@ from .embed import Embedder, make_embedder
 from .errors import InputError, NotFoundError
 from .index import Index, load_or_build
 from .parse import Document, Location, parse_file
+from .policy import PolicyMatcher, PolicyReport, Profile
 from .retrieve import Hit, Mode, Retriever
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class Assistant:
         self.document = document
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings.fusion)
+        self.retriever = chain.retriever
         self.chain = chain
+        self.matcher = PolicyMatcher(document, chain.extractor, index.tokenizer)
 
     @classmethod
     def load(cls, settings: Settings | None = None, force_rebuild: bool = False) -> Assistant:
@@ -57,7 +59,10 @@ class Assistant:
         chain = AnswerChain.from_settings(settings, document, retriever)
         log.info(
             "assistant ready in %.1fs: %d chunks, embedder %s, generator %s",
-            time.perf_counter() - started, len(index.chunks), embedder.id, chain.generator_name,
+            time.perf_counter() - started,
+            len(index.chunks),
+            embedder.id,
+            chain.generator_name,
         )
         return cls(settings, document, index, embedder, chain)
 
@@ -84,6 +89,16 @@ class Assistant:
         """Yield the answer text in pieces, then the complete :class:`Answer` last."""
         question = self._check_question(question, history)
         yield from self.chain.stream(question, list(history))
+
+    def match(self, profile: Profile, k: int = 20) -> PolicyReport:
+        """The plan's clauses that apply to an enterprise, grouped by chapter (see :mod:`.policy`)."""
+        if not 1 <= k <= MAX_K:
+            raise InputError(f"k 必须在 1 到 {MAX_K} 之间。")
+        text = " ".join([profile.industry, profile.city, *profile.traits, profile.description]).strip()
+        if len(text) > 4 * self.settings.max_question_chars:
+            raise InputError("企业信息过长，请精简描述。")
+        dense = self.retriever.paragraph_scores(text) if text else {}
+        return self.matcher.match(profile, dense, k)
 
     # ------------------------------------------------------------------ reading
 

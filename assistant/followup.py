@@ -16,8 +16,28 @@ from .answers import Turn
 from .parse import Document
 from .query import CITIES, REF_BOX, REF_SECTION, YEAR, location_refs
 
-DEICTIC = ("这一节", "这节", "该节", "这一章", "这个专栏", "该专栏", "这个表", "表里", "这一项", "该项", "这项",
-           "同一项", "同一个", "这部分", "上述", "它的", "它们", "其中", "这个", "该")
+DEICTIC = (
+    "这一节",
+    "这节",
+    "该节",
+    "这一章",
+    "这个专栏",
+    "该专栏",
+    "这个表",
+    "表里",
+    "这一项",
+    "该项",
+    "这项",
+    "同一项",
+    "同一个",
+    "这部分",
+    "上述",
+    "它的",
+    "它们",
+    "其中",
+    "这个",
+    "该",
+)
 _FOLLOW_START = re.compile(r"^(那么?|那|还有|另外|再问|此外|它|其|这|该|同一)")
 _TRAILING = re.compile(r"(呢|吗)?[？?。！!]*$")
 
@@ -63,7 +83,12 @@ def resolve(question: str, history: Sequence[Turn], doc: Document) -> Resolved:
     if new_places and old_places and len(core) <= len(new_places[0]) + 4:
         return Resolved(prev_q.replace(old_places[0], new_places[0]), focus, True)
     # 这一节还讲了什么？ → a question about the cited location itself
-    if any(d in question for d in DEICTIC) and focus and not REF_SECTION.search(question) and not REF_BOX.search(question):
+    if (
+        any(d in question for d in DEICTIC)
+        and focus
+        and not REF_SECTION.search(question)
+        and not REF_BOX.search(question)
+    ):
         loc = doc[focus[0]]
         named = f"专栏{loc.number}" if loc.kind == "box" else f"第{_cn(loc.chapter)}章第{_cn(loc.number)}节"
         if loc.kind in ("section", "box"):

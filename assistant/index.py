@@ -198,7 +198,9 @@ def load(directory: Path, doc: Document) -> Index:
             chunks = [Chunk(**json.loads(line)) for line in fh]
         vectors = faiss.read_index(str(directory / VECTORS))
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
-        paragraphs = [(str(loc), int(i)) for loc, i in json.loads((directory / PARAGRAPHS).read_text("utf-8"))]
+        paragraphs = [
+            (str(loc), int(i)) for loc, i in json.loads((directory / PARAGRAPHS).read_text("utf-8"))
+        ]
         paragraph_vectors = np.load(directory / PARAGRAPH_VECTORS, allow_pickle=False)
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexStateError(f"the index in {directory} cannot be read: {exc}") from exc

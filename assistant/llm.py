@@ -15,6 +15,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
+from pydantic import SecretStr
 
 from .answers import Citation, Turn
 from .errors import GeneratorError
@@ -46,7 +47,12 @@ def make_chat_model(base_url: str, model: str, api_key: str, timeout: float) -> 
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=1, temperature=0
+        base_url=base_url,
+        model=model,
+        api_key=SecretStr(api_key),
+        timeout=timeout,
+        max_retries=1,
+        temperature=0,
     )
 
 
@@ -90,7 +96,9 @@ class LLMGenerator:
     def condense(self, question: str, history: list[Turn]) -> str:
         lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-6:])
         try:
-            reply = self.model.invoke(self.prompts["condense"].format_messages(history=lines, question=question))
+            reply = self.model.invoke(
+                self.prompts["condense"].format_messages(history=lines, question=question)
+            )
         except Exception as exc:
             raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
         text = reply.content if isinstance(reply.content, str) else ""

@@ -184,9 +184,7 @@ def _parse_toc(lines: list[_Line]) -> tuple[tuple[TocEntry, ...], int]:
 
     The body starts at the first long, sentence-ending line (the preface).
     """
-    body_start = next(
-        (i for i, ln in enumerate(lines) if len(ln.text) > 60 and ln.text.endswith("。")), None
-    )
+    body_start = next((i for i, ln in enumerate(lines) if len(ln.text) > 60 and ln.text.endswith("。")), None)
     if body_start is None:
         raise CorpusError("could not find the start of the body (the preface paragraph)")
     entries: list[tuple[str, int, int, str, int | None]] = []
@@ -308,9 +306,7 @@ def _recover_missing_boxes(blocks: list[_Block]) -> list[_Block]:
             block = blocks[idx]
             if block.kind != "section":
                 continue
-            first = next(
-                (j for j, ln in enumerate(block.lines) if re.match(r"^[（(]一[）)]", ln.text)), None
-            )
+            first = next((j for j, ln in enumerate(block.lines) if re.match(r"^[（(]一[）)]", ln.text)), None)
             if first is None or not all(
                 ITEM_START_RE.match(ln.text) or not ln.text.startswith(("（", "("))
                 for ln in block.lines[first:]
@@ -333,22 +329,42 @@ def _location(block: _Block, chapter_heading: str) -> Location:
         return Location("preface", "preface", 0, 0, "序言", "序言", ("序言",), paragraphs)
     if block.kind == "intro":
         return Location(
-            f"ch{block.chapter}.s0", "intro", block.chapter, 0, chapter_heading, block.title,
-            (chapter_heading,), paragraphs,
+            f"ch{block.chapter}.s0",
+            "intro",
+            block.chapter,
+            0,
+            chapter_heading,
+            block.title,
+            (chapter_heading,),
+            paragraphs,
         )
     if block.kind == "section":
         heading = f"第{int_to_cn(block.number)}节 {block.title}"
         return Location(
-            f"ch{block.chapter}.s{block.number}", "section", block.chapter, block.number, heading,
-            block.title, (chapter_heading, heading), paragraphs,
+            f"ch{block.chapter}.s{block.number}",
+            "section",
+            block.chapter,
+            block.number,
+            heading,
+            block.title,
+            (chapter_heading, heading),
+            paragraphs,
         )
     # A repeated header may carry a typo in one copy: the most frequent spelling wins.
     title = Counter(block.titles_seen).most_common(1)[0][0] if block.titles_seen else block.title
     recovered = not block.titles_seen
     heading = f"专栏{block.number} {title}" + ("（标题据内容补拟）" if recovered else "")
     return Location(
-        f"box{block.number}", "box", block.chapter, block.number, heading, title,
-        (chapter_heading, heading), paragraphs, block.parent, recovered,
+        f"box{block.number}",
+        "box",
+        block.chapter,
+        block.number,
+        heading,
+        title,
+        (chapter_heading, heading),
+        paragraphs,
+        block.parent,
+        recovered,
     )
 
 
@@ -397,15 +413,15 @@ def parse_file(path: Path) -> Document:
 
 def toc_mismatches(doc: Document) -> list[str]:
     """Differences between the TOC and the body headings (empty when they agree)."""
-    body = {
-        (loc.kind, loc.chapter, loc.number): norm(loc.title)
-        for loc in doc.sections
-    } | {("chapter", c.number, c.number): norm(c.title) for c in doc.chapters}
+    body = {(loc.kind, loc.chapter, loc.number): norm(loc.title) for loc in doc.sections} | {
+        ("chapter", c.number, c.number): norm(c.title) for c in doc.chapters
+    }
     toc = {
-        ("section" if e.kind == "section" else "chapter", e.chapter, e.number): norm(e.title)
-        for e in doc.toc
+        ("section" if e.kind == "section" else "chapter", e.chapter, e.number): norm(e.title) for e in doc.toc
     }
     problems = [f"in TOC only: {k} {v}" for k, v in toc.items() if k not in body]
     problems += [f"in body only: {k} {v}" for k, v in body.items() if k not in toc]
-    problems += [f"title differs: {k} toc={toc[k]} body={v}" for k, v in body.items() if k in toc and toc[k] != v]
+    problems += [
+        f"title differs: {k} toc={toc[k]} body={v}" for k, v in body.items() if k in toc and toc[k] != v
+    ]
     return problems

@@ -85,8 +85,7 @@ class Retriever:
                     fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
             scored = sorted(fused.items(), key=lambda kv: -kv[1])
         return [
-            Hit(self.index.chunks[i], score, bm25_rank.get(i), dense_rank.get(i))
-            for i, score in scored[:k]
+            Hit(self.index.chunks[i], score, bm25_rank.get(i), dense_rank.get(i)) for i, score in scored[:k]
         ]
 
     def search_locations(self, query: str, k: int = 5, mode: Mode | None = None) -> list[Hit]:

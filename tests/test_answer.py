@@ -34,7 +34,9 @@ def test_clean_energy_share(assistant: Assistant) -> None:
         ("到2030年累计建成高标准农田多少万亩？", "5990万亩", "box22"),
     ],
 )
-def test_figures_are_quoted_with_their_location(assistant: Assistant, question: str, figure: str, location: str) -> None:
+def test_figures_are_quoted_with_their_location(
+    assistant: Assistant, question: str, figure: str, location: str
+) -> None:
     a = assistant.ask(question)
     assert not a.abstained, a.text
     assert figure in strip_ws(a.text)
@@ -46,7 +48,12 @@ def test_figures_are_quoted_with_their_location(assistant: Assistant, question: 
 def test_list_of_world_level_clusters(assistant: Assistant) -> None:
     a = assistant.ask("22个重点产业集群中，世界级产业集群有哪些？")
     assert a.cited_locations[0] == "box2"
-    for name in ("绿色石化及精细化工产业集群", "航空航天装备产业集群", "船舶与海工装备产业集群", "机器人及智能制造产业集群"):
+    for name in (
+        "绿色石化及精细化工产业集群",
+        "航空航天装备产业集群",
+        "船舶与海工装备产业集群",
+        "机器人及智能制造产业集群",
+    ):
         assert name in a.text
 
 
@@ -95,7 +102,10 @@ def test_followup_with_another_year_and_subject(assistant: Assistant) -> None:
 
 
 def test_followup_this_section(assistant: Assistant) -> None:
-    history = [Turn("user", "规划哪一节讲储能产业？"), Turn("assistant", assistant.ask("规划哪一节讲储能产业？").text)]
+    history = [
+        Turn("user", "规划哪一节讲储能产业？"),
+        Turn("assistant", assistant.ask("规划哪一节讲储能产业？").text),
+    ]
     a = assistant.ask("这一节还讲了哪些产业？", history)
     assert "ch14.s3" in a.cited_locations
     assert "核能" in a.text and "绿氢" in a.text

@@ -17,7 +17,10 @@ from assistant.normalize import contains
 
 def test_committed_index_is_fresh(assistant: Assistant) -> None:
     settings = Settings()
-    assert staleness(settings.index_dir, assistant.document, assistant.embedder.id, settings.chunk_tokens) is None
+    assert (
+        staleness(settings.index_dir, assistant.document, assistant.embedder.id, settings.chunk_tokens)
+        is None
+    )
     manifest = read_manifest(settings.index_dir)
     assert manifest is not None
     assert manifest.corpus_sha256 == assistant.document.sha256

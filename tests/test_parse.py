@@ -25,7 +25,10 @@ def test_preface_and_chapter_intros(document: Document) -> None:
     for n in range(2, 21):
         assert document[f"ch{n}.s0"].text, f"chapter {n} has an intro"
     assert document["ch14.s2"].title == "推动能源绿色低碳转型"
-    assert document["ch14.s2"].path == "第十四章 全力建设清洁能源强省 加快构建新型能源体系 › 第二节 推动能源绿色低碳转型"
+    assert (
+        document["ch14.s2"].path
+        == "第十四章 全力建设清洁能源强省 加快构建新型能源体系 › 第二节 推动能源绿色低碳转型"
+    )
 
 
 def test_boxes_are_exactly_1_to_39_with_titles_and_content(document: Document) -> None:
@@ -92,7 +95,7 @@ def test_paragraph_lead_sentences(document: Document) -> None:
 def test_indicator_table_rows(document: Document) -> None:
     rows = {r.full_name: r for r in document.indicators}
     assert len(document.indicators) == 29
-    assert [r.category for r in document.indicators][0] == "经济发展"
+    assert document.indicators[0].category == "经济发展"
     forest = rows["森林覆盖率"]
     assert (forest.value_2025.value, forest.value_2030.value, forest.attribute) == (35.67, 35.7, "约束性")
     assert forest.national and forest.category == "绿色低碳"
