@@ -473,12 +473,8 @@ def _note_paragraph(box: Location, flag: str) -> str | None:
         (
             p.text
             for p in box.paragraphs
-            if ("\t" not in p.text
-            and mark in p.text
-            and "注" in p.text)
-            or ("\t" not in p.text
-            and mark in p.text
-            and p.text.startswith(("①", "②", "③")))
+            if ("\t" not in p.text and mark in p.text and "注" in p.text)
+            or ("\t" not in p.text and mark in p.text and p.text.startswith(("①", "②", "③")))
         ),
         None,
     )

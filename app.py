@@ -1,0 +1,86 @@
+"""Wiring only: settings → FastAPI app (assistant loads in its lifespan) → Gradio UI at "/" → uvicorn.
+
+python app.py --host 127.0.0.1 --port 7860
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from assistant.config import Settings
+
+if TYPE_CHECKING:
+    from assistant.facade import Assistant
+
+log = logging.getLogger("app")
+
+
+def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    """The API with the UI mounted at "/"; the UI reads the assistant from the API's loader.
+
+    Without ``assistant`` (the normal case) it loads in the app's lifespan; tests pass one in.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from assistant.api import create_api
+    from assistant.ui import CSS, build_ui, theme
+
+    app = create_api(settings, assistant)
+    ui = build_ui(app.state.loader.get, feedback=app.state.feedback)
+    return gr.mount_gradio_app(
+        app,
+        ui,
+        path="/",
+        server_name=settings.host,
+        server_port=settings.port,
+        footer_links=["api"],
+        run_history=False,
+        css=CSS,
+        theme=theme(),
+        ssr_mode=False,
+        show_error=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    defaults = Settings()
+    parser = argparse.ArgumentParser(description="规划纲要问答助手: API (/docs, /api, /v1) and UI (/)")
+    parser.add_argument("--host", default=defaults.host, help=f"bind address (default {defaults.host})")
+    parser.add_argument("--port", type=int, default=defaults.port, help=f"port (default {defaults.port})")
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    parser.add_argument(
+        "--access-log", action="store_true", help="log every HTTP request (noisy with the UI)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # CPU-feature probing noise
+
+    import uvicorn
+
+    settings = defaults.model_copy(update={"host": args.host, "port": args.port})
+    app = build_app(settings)
+    log.info(
+        "app built in %.1fs; serving http://%s:%d (UI /, API docs /docs)",
+        time.perf_counter() - started,
+        args.host,
+        args.port,
+    )
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=args.access_log
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

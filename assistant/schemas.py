@@ -1,0 +1,168 @@
+"""Request and response models of the HTTP API (with examples for the OpenAPI docs at /docs)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .facade import MAX_K
+
+MODEL_ID = "liaoning-plan-assistant"
+MAX_TURN_CHARS = 20_000
+MAX_LIST_ITEMS = 200
+
+
+class TurnIn(BaseModel):
+    role: Literal["user", "assistant"] = Field(description="Who said it.")
+    content: str = Field(max_length=MAX_TURN_CHARS, description="What was said.")
+
+
+class CitationOut(BaseModel):
+    location: str = Field(examples=["ch14.s2"])
+    title: str = Field(examples=["第十四章 全力建设清洁能源强省 › 第二节 推动能源绿色低碳转型"])
+    quote: str = Field(description="Occurs verbatim (whitespace aside) in the cited location.")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "清洁能源装机占比", "k": 5}]})
+    query: str = Field(description="Words or a question in Chinese.")
+    k: int = Field(5, ge=1, le=MAX_K, description=f"How many results (1–{MAX_K}).")
+
+
+class SearchResultOut(BaseModel):
+    location: str
+    chunk_id: str
+    title: str
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResultOut]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"question": "到2030年清洁能源装机占比达到多少？", "history": []},
+                {
+                    "question": "那风电呢？",
+                    "history": [
+                        {"role": "user", "content": "到2030年清洁能源装机占比达到多少？"},
+                        {"role": "assistant", "content": "到2030年，清洁能源装机占比达到70%左右。"},
+                    ],
+                },
+            ]
+        }
+    )
+    question: str = Field(description="The question (Chinese).")
+    history: list[TurnIn] = Field(
+        default_factory=list, max_length=MAX_LIST_ITEMS, description="Earlier turns, oldest first."
+    )
+
+
+class AskResponse(BaseModel):
+    answer: str
+    abstained: bool = Field(description="True when the plan does not contain the answer.")
+    citations: list[CitationOut]
+    query: str = Field(description="The standalone question that was searched.")
+    timings_ms: dict[str, float]
+    kind: str = "fact"
+    notice: str | None = None
+
+
+class HealthResponse(BaseModel):
+    status: str = Field(examples=["ok"])
+    chunks: int
+    embedder: str
+    generator: str
+    index_built_at: str
+
+
+class BoxOut(BaseModel):
+    location: str
+    title: str
+    text: str
+
+
+class SectionResponse(BaseModel):
+    location: str = Field(examples=["ch14.s2"])
+    kind: str = Field(examples=["section"])
+    title: str
+    text: str
+    boxes: list[BoxOut]
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    indicator: str = Field(examples=["森林覆盖率"])
+    unit: str
+    category: str
+    value_2025: str
+    value_2030: str
+    growth: str
+    attribute: str
+    flags: list[str]
+
+
+class IndicatorsResponse(BaseModel):
+    rows: list[IndicatorOut]
+    flags: dict[str, str] = Field(description="What each flag means.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "到2030年清洁能源装机占比达到多少？",
+                    "answer": "清洁能源装机占比达到70%左右。",
+                    "citations": [],
+                    "rating": "up",
+                    "comment": "准确",
+                }
+            ]
+        }
+    )
+    question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
+    answer: str = Field(max_length=MAX_TURN_CHARS)
+    citations: list[CitationOut] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": MODEL_ID,
+                    "messages": [{"role": "user", "content": "到2030年清洁能源装机占比达到多少？"}],
+                    "stream": False,
+                }
+            ]
+        },
+    )
+    model: str = MODEL_ID
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
