@@ -27,7 +27,7 @@ from .followup import resolve
 from .llm import LLMGenerator, load_prompts, make_chat_model, parse_markers
 from .parse import Document
 from .query import classify, classify_followup
-from .retrieve import Hit, Retriever
+from .retrieve import DENSE_WEIGHT, Hit, Retriever
 from .tokens import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class PlanRetriever(BaseRetriever):
 
     retriever: Any
     k: int = TOP_K
+    dense_weight: float = DENSE_WEIGHT
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -49,7 +50,7 @@ class PlanRetriever(BaseRetriever):
                 page_content=h.chunk.text,
                 metadata={"location": h.location, "chunk_id": h.chunk.id, "title": h.chunk.title, "hit": h},
             )
-            for h in self.retriever.search_locations(query, k=self.k)
+            for h in self.retriever.search_locations(query, k=self.k, dense_weight=self.dense_weight)
         ]
 
 
@@ -68,6 +69,8 @@ class AnswerChain:
         self.document = document
         self.retriever = retriever
         self.lc_retriever = PlanRetriever(retriever=retriever)
+        # Questions in everyday words lean on meaning more than on the plan's wording.
+        self.lc_broad_retriever = PlanRetriever(retriever=retriever, dense_weight=1.0)
         self.extractor = Extractor(document)
         self.llm = llm
         self.chain: Runnable[State, State] = (
@@ -128,7 +131,9 @@ class AnswerChain:
         return self.retriever.index.tokenizer
 
     def _retrieve(self, state: State) -> State:
-        docs = self.lc_retriever.invoke(state["query"])
+        q = state["q"]
+        broad = q.kind == "enterprise" or (q.kind in ("fact", "list") and not q.unit and not q.refs)
+        docs = (self.lc_broad_retriever if broad else self.lc_retriever).invoke(state["query"])
         state["hits"] = [d.metadata["hit"] for d in docs]
         return state
 

@@ -240,6 +240,8 @@ class Extractor:
         return self._abstain(q, ranked)
 
     def _where(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        if "专栏" in q.text:  # "在哪个专栏": only boxes answer
+            ranked = [(sc, s) for sc, s in ranked if s.location.kind == "box"] or ranked
         if not ranked:
             return self._abstain(q, ranked)
         best = ranked[0][1]

@@ -18,7 +18,13 @@ from .embed import Embedder
 from .index import Index
 
 Mode = Literal["rrf", "bm25", "dense"]
-RRF_K = 60
+# Weighted reciprocal-rank fusion, measured on evals/questions.jsonl (tuned) and evals/holdout.jsonl:
+# plain RRF (k=60, equal weights) R@1 .846/.843, MRR .902/.891; BM25 weight 1, dense 0.5, k=20
+# R@1 .897/.886, MRR .934/.915, R@5 .977/.957 (-1 holdout question). BM25 is the sharper signal on
+# the plan's own wording; the dense side still rescues paraphrases.
+RRF_K = 20
+BM25_WEIGHT = 1.0
+DENSE_WEIGHT = 0.5
 CANDIDATES = 50
 
 
@@ -67,8 +73,10 @@ class Retriever:
         scores, ids = self.index.vectors.search(vector, min(n, len(self.index.chunks)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def search(self, query: str, k: int = 5, mode: Mode | None = None) -> list[Hit]:
-        """The ``k`` best chunks for ``query``."""
+    def search(
+        self, query: str, k: int = 5, mode: Mode | None = None, dense_weight: float = DENSE_WEIGHT
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``query`` (``dense_weight`` 1.0 = plain RRF, for paraphrases)."""
         mode = mode or self.mode
         bm25 = self.bm25_ranking(query) if mode in ("rrf", "bm25") else []
         dense = self.dense_ranking(query) if mode in ("rrf", "dense") else []
@@ -80,19 +88,21 @@ class Retriever:
             scored = dense
         else:
             fused: dict[int, float] = {}
-            for ranking in (bm25_rank, dense_rank):
+            for weight, ranking in ((BM25_WEIGHT, bm25_rank), (dense_weight, dense_rank)):
                 for i, r in ranking.items():
-                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
+                    fused[i] = fused.get(i, 0.0) + weight / (RRF_K + r)
             scored = sorted(fused.items(), key=lambda kv: -kv[1])
         return [
             Hit(self.index.chunks[i], score, bm25_rank.get(i), dense_rank.get(i)) for i, score in scored[:k]
         ]
 
-    def search_locations(self, query: str, k: int = 5, mode: Mode | None = None) -> list[Hit]:
+    def search_locations(
+        self, query: str, k: int = 5, mode: Mode | None = None, dense_weight: float = DENSE_WEIGHT
+    ) -> list[Hit]:
         """The best chunk of each of the ``k`` best locations (a location appears once)."""
         seen: set[str] = set()
         out: list[Hit] = []
-        for hit in self.search(query, k=max(4 * k, 20), mode=mode):
+        for hit in self.search(query, k=max(4 * k, 20), mode=mode, dense_weight=dense_weight):
             if hit.location not in seen:
                 seen.add(hit.location)
                 out.append(hit)
