@@ -344,6 +344,8 @@ def asked_unit(text: str) -> str | None:
 def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
     """The subject terms of a question: jieba words minus framing words, years and units."""
     cleaned = YEAR.sub(" ", normalize_years(text))
+    for word in (*YEAR_WORDS, "值"):
+        cleaned = cleaned.replace(word, " ")
     terms = []
     for tok in tokenizer.tokens(cleaned):
         tok = _trim_particles(tok, tokenizer)
@@ -376,9 +378,14 @@ def _trim_particles(term: str, tokenizer: Tokenizer) -> str:
     return trimmed if len(trimmed) >= 1 and trimmed != term else term
 
 
+# How people name the table's columns without a year: 基期值 is the 2025 column.
+YEAR_WORDS = {"基期": 2025, "现状值": 2025, "目前": 2025, "目标值": 2030, "规划期末": 2030}
+
+
 def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
     refs = tuple(location_refs(text, doc))
     years = tuple(int(y) for y in YEAR.findall(normalize_years(text)))
+    years += tuple(y for w, y in YEAR_WORDS.items() if w in text and y not in years)
     unit = asked_unit(text)
     provinces = tuple(p for p in PROVINCES if p in text)
     terms = content_terms(REF_BOX.sub(" ", REF_SECTION.sub(" ", text)), tokenizer)
@@ -418,7 +425,8 @@ def classify_followup(core: str, frame: str, doc: Document, tokenizer: Tokenizer
         kind = "fact"
     unit = own.unit or (prev.unit if kind in ("figure", "when") else None)
     return Question(
-        text=core,
+        # without a subject of its own (基期值是多少？) the follow-up is about the previous one's
+        text=core if own.terms else f"{core}（{frame}）",
         kind=kind,
         refs=own.refs,
         years=own.years or prev.years,
