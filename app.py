@@ -10,7 +10,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 
@@ -31,10 +31,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
     import gradio as gr
 
     from assistant.api import create_api
+    from assistant.limits import LimitedAssistant
     from assistant.ui import CSS, build_ui, theme
 
     app = create_api(settings, assistant)
-    ui = build_ui(app.state.loader.get, feedback=app.state.feedback)
+    limiter, get = app.state.limiter, app.state.loader.get
+    # the UI's answers share the API's generation slots and deadline (assistant/limits.py)
+    ui = build_ui(lambda: cast("Assistant", LimitedAssistant(get(), limiter)), feedback=app.state.feedback)
     return gr.mount_gradio_app(
         app,
         ui,
@@ -48,6 +51,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
         ssr_mode=False,
         show_error=True,
     )
+
+
+def create_app() -> FastAPI:
+    """App factory for process managers (settings from the environment), e.g. several workers:
+    ``uvicorn app:create_app --factory --workers 4`` (see SECURITY.md)."""
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    return build_app(Settings())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,6 @@ Errors become HTTP statuses in one place, :data:`ERROR_STATUS`; every error body
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -29,11 +28,13 @@ from .errors import (
     AssistantError,
     AuthError,
     CorpusError,
+    DeadlineError,
     ForbiddenError,
     GeneratorError,
     IndexStateError,
     InputError,
     NotFoundError,
+    OverloadedError,
     RateLimitError,
     StorageError,
 )
@@ -41,6 +42,7 @@ from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import FLAG_NOTES
 from .openai_compat import chat_to_question, completion, stream_chunks
+from .policy import Clause, PolicyReport, Profile, to_csv, to_markdown
 from .schemas import (
     MODEL_ID,
     AskRequest,
@@ -48,17 +50,22 @@ from .schemas import (
     BoxOut,
     ChatRequest,
     CitationOut,
+    ClauseGroupOut,
+    ClauseOut,
     FeedbackRequest,
     FeedbackResponse,
     HealthResponse,
     IndicatorOut,
     IndicatorsResponse,
+    PolicyMatchRequest,
+    PolicyMatchResponse,
     SearchRequest,
     SearchResponse,
     SearchResultOut,
     SectionResponse,
     TurnIn,
 )
+from .security import harden, require_key
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,8 @@ ERROR_STATUS: dict[type[AssistantError], int] = {
     IndexStateError: 503,
     CorpusError: 503,
     NotReadyError: 503,
+    OverloadedError: 503,
+    DeadlineError: 504,
 }
 
 
@@ -160,25 +169,6 @@ def get_assistant(request: Request) -> Assistant:
     return loader.get()
 
 
-def require_key(request: Request) -> None:
-    """Optional API keys: ``Authorization: Bearer <key>`` or ``X-API-Key``, compared in constant time."""
-    keys: tuple[bytes, ...] = request.app.state.api_keys
-    if not keys:
-        return
-    supplied = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if supplied is None and auth[:7].lower() == "bearer ":
-        supplied = auth[7:].strip()
-    if not supplied:
-        raise AuthError("缺少 API 密钥：请提供 Authorization: Bearer <key> 或 X-API-Key 请求头。")
-    candidate = supplied.encode("utf-8", "surrogateescape")
-    ok = False
-    for key in keys:
-        ok |= hmac.compare_digest(key, candidate)
-    if not ok:
-        raise AuthError("API 密钥无效。Unknown API key.")
-
-
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
@@ -196,7 +186,7 @@ async def _assistant_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AssistantError)
     code = status_for(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimitError):
+    if isinstance(exc, RateLimitError | OverloadedError):
         headers["Retry-After"] = str(max(1, int(exc.retry_after)))
     elif isinstance(exc, NotReadyError):
         headers["Retry-After"] = "5"
@@ -323,6 +313,23 @@ def _ask_response(answer: Answer) -> AskResponse:
     )
 
 
+def _clause(c: Clause) -> ClauseOut:
+    return ClauseOut(
+        location=c.location, title=c.title, quote=c.quote, score=c.score, reasons=list(c.reasons)
+    )
+
+
+def _match(body: PolicyMatchRequest, assistant: Assistant) -> PolicyReport:
+    p = body.profile
+    return assistant.match(Profile(p.industry, p.city, tuple(p.traits), p.description), body.k)
+
+
+def _attachment(text: str, media_type: str, filename: str) -> Response:
+    return Response(
+        text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -353,9 +360,10 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         return SearchResponse(results=[SearchResultOut(**vars(h)) for h in hits])
 
     @api.post("/ask", response_model=AskResponse, tags=["plan"])
-    def ask(body: AskRequest, assistant: AssistantDep) -> AskResponse:
+    def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> AskResponse:
         """Answer a question with verified quotes from the plan; follow-ups take earlier turns."""
-        return _ask_response(assistant.ask(body.question, _turns(body.history)))
+        limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
+        return _ask_response(limiter.run(assistant.ask, body.question, _turns(body.history)))
 
     @api.get("/toc", tags=["plan"])
     def toc(assistant: AssistantDep) -> dict[str, Any]:
@@ -407,6 +415,38 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         ]
         return IndicatorsResponse(rows=rows, flags=dict(FLAG_NOTES))
 
+    @api.post("/policies/match", response_model=PolicyMatchResponse, tags=["policies"])
+    def policy_match(body: PolicyMatchRequest, assistant: AssistantDep) -> PolicyMatchResponse:
+        """The plan's clauses that apply to an enterprise, by chapter, each with its quote and reasons."""
+        report = _match(body, assistant)
+        return PolicyMatchResponse(
+            clusters=list(report.clusters),
+            targets=[_clause(c) for c in report.targets],
+            groups=[ClauseGroupOut(chapter=h, clauses=[_clause(c) for c in cs]) for h, cs in report.groups],
+        )
+
+    @api.post(
+        "/policies/match.md",
+        tags=["policies"],
+        response_class=Response,
+        responses={200: {"content": {"text/markdown": {}}}},
+    )
+    def policy_match_markdown(body: PolicyMatchRequest, assistant: AssistantDep) -> Response:
+        """The same report as a Markdown download."""
+        text = to_markdown(_match(body, assistant))
+        return _attachment(text, "text/markdown; charset=utf-8", "policy-match.md")
+
+    @api.post(
+        "/policies/match.csv",
+        tags=["policies"],
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def policy_match_csv(body: PolicyMatchRequest, assistant: AssistantDep) -> Response:
+        """The same report as a CSV download (UTF-8 with BOM, so spreadsheets read the Chinese)."""
+        text = "\ufeff" + to_csv(_match(body, assistant))
+        return _attachment(text, "text/csv; charset=utf-8", "policy-match.csv")
+
     @api.post(
         "/feedback", response_model=FeedbackResponse, status_code=status.HTTP_201_CREATED, tags=["feedback"]
     )
@@ -441,13 +481,14 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         }
 
     @v1.post("/chat/completions", response_model=None)
-    def chat_completions(body: ChatRequest, assistant: AssistantDep) -> Any:
+    def chat_completions(body: ChatRequest, assistant: AssistantDep, request: Request) -> Any:
         """OpenAI-style chat: the last user message is the question; citations in text and `citations`."""
         question, history = chat_to_question(body.messages)
+        limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
         if not body.stream:
-            return completion(assistant.ask(question, history), body.model, question, history)
+            return completion(limiter.run(assistant.ask, question, history), body.model, question, history)
         pieces = assistant.ask_stream(question, history)
-        first = next(pieces, None)  # input errors surface here, before the 200 is sent
+        first = limiter.run(next, pieces, None)  # input errors surface here, before the 200 is sent
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         return StreamingResponse(
             stream_chunks(first, pieces, body.model, question, history, include_usage, status_for),
@@ -477,8 +518,8 @@ def create_api(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.assistant = assistant
     app.state.loader = AssistantLoader(settings, assistant, app.state)
     app.state.feedback = FeedbackStore(settings.data_dir)
-    app.state.api_keys = tuple(k.strip().encode() for k in settings.api_keys.split(",") if k.strip())
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    harden(app, settings)  # keys, rate limit, CORS, request log, generation limits (assistant/security.py)
     app.add_exception_handler(AssistantError, _assistant_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

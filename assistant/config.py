@@ -34,6 +34,33 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "bm25", "dense"] = Field("rrf", description="Retrieval mode.")
     max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
     max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")
-    api_keys: str = Field("", description="Comma-separated API keys; empty = no authentication.")
+    api_keys: str = Field(
+        "",
+        description="Comma-separated API keys for the API and the UI; a `:read` suffix (`key:read`) makes a "
+        "read-only key (no feedback writes or export, no UI). Empty = no authentication.",
+    )
+    rate_limit_per_minute: int = Field(
+        0, ge=0, description="Requests per minute per client (API key, else IP), token bucket; 0 = off."
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins allowed to call the API from a browser (`*` = any); empty = none.",
+    )
+    log_questions: bool = Field(False, description="Put question text in the request log (off: privacy).")
+    max_concurrent_generations: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Answers generated at once per process (API and UI); more wait for a slot.",
+    )
+    queue_timeout: float = Field(
+        10.0, ge=0, description="Seconds a request waits for a generation slot before a 503."
+    )
+    request_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds an answer may take before a 504; keep it above twice RAG_LLM_TIMEOUT so a dead "
+        "LLM still yields the offline fallback.",
+    )
     host: str = Field("127.0.0.1", description="Server bind address.")
     port: int = Field(7860, description="Server port.")

@@ -48,3 +48,15 @@ class RateLimitError(AssistantError):
 
 class StorageError(AssistantError):
     """The feedback store cannot be written (locked, disk full, read-only)."""
+
+
+class OverloadedError(AssistantError):
+    """Every generation slot is busy (HTTP 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeadlineError(AssistantError):
+    """An answer took longer than the request timeout (HTTP 504)."""

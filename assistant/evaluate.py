@@ -15,6 +15,11 @@ Metrics (overall and per question type):
 - quote verification: share of all citations whose quote occurs in the cited location's text;
 - abstention accuracy on unanswerable items and false-abstention rate on answerable ones;
 - latency p50/p95 per stage (``timings_ms``) and of the whole call, plus the run's wall time.
+
+With ``--profiles``, also the enterprise policy matching set (``evals/profiles.jsonl``): recall@10
+(share of a profile's expected locations among the locations of the report's top 10 clauses),
+precision@10 (share of those clauses whose location is expected) and must-quote hits (each group
+of strings has one in some top-10 clause), averaged over profiles.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +65,8 @@ SERVER_MODE = "server"
 RETRIEVAL_DEPTH = 10
 DEFAULT_SET = ROOT / "evals" / "questions.jsonl"
 DEFAULT_OUT = ROOT / "evals" / "results"
+DEFAULT_PROFILES = ROOT / "evals" / "profiles.jsonl"
+PROFILE_DEPTH = 10
 
 # English labels for the chart (the machine may have no CJK font).
 TYPE_LABELS = {t: t for t in QUESTION_TYPES}
@@ -406,6 +413,7 @@ class Report:
     retrieval: dict[str, dict[str, dict[str, Any]]]  # mode -> "overall"/type -> metrics
     latency: dict[str, dict[str, float]]
     items: list[ItemResult] = field(default_factory=list)
+    profiles: dict[str, Any] | None = None  # evaluate_profiles() figures, with --profiles
 
     @property
     def failures(self) -> list[ItemResult]:
@@ -458,6 +466,159 @@ def evaluate(target: Assistant | Backend, questions: Sequence[Question], progres
         "followup_retrieval_query": "the answer's rewritten standalone query",
     }
     return build_report(items, backend.modes, meta)
+
+
+# --------------------------------------------------------------------------- enterprise profiles
+
+
+@dataclass(frozen=True)
+class ProfileCase:
+    """One enterprise of the profile set, with the locations and strings its report should have."""
+
+    id: str
+    profile: dict[str, Any]  # industry, city, traits, description
+    expected: tuple[str, ...]
+    must_quote: tuple[tuple[str, ...], ...]
+
+
+def load_profiles(path: Path | str = DEFAULT_PROFILES) -> list[ProfileCase]:
+    """Read the JSONL profile set; a malformed line raises ``ValueError`` naming it."""
+    cases: list[ProfileCase] = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                cases.append(
+                    ProfileCase(
+                        str(row["id"]),
+                        dict(row["profile"]),
+                        tuple(row["expected"]),
+                        tuple(tuple(g) for g in row.get("must_quote") or ()),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not a valid profile: {exc}") from exc
+    return cases
+
+
+# profile, k → the report's clauses, best first, as (location, quote)
+Matcher = Callable[[dict[str, Any], int], list[tuple[str, str]]]
+
+
+def local_matcher(assistant: Assistant) -> Matcher:
+    """Match in-process through :meth:`Assistant.match`."""
+    from .policy import Profile
+
+    def match(profile: dict[str, Any], k: int) -> list[tuple[str, str]]:
+        p = Profile(
+            profile.get("industry", ""),
+            profile.get("city", ""),
+            tuple(profile.get("traits") or ()),
+            profile.get("description", ""),
+        )
+        return [(c.location, c.quote) for c in assistant.match(p, k).clauses]
+
+    return match
+
+
+def http_matcher(client: httpx.Client) -> Matcher:
+    """Match through a running server's ``POST /api/policies/match``."""
+
+    def match(profile: dict[str, Any], k: int) -> list[tuple[str, str]]:
+        response = client.post("/api/policies/match", json={"profile": profile, "k": k})
+        response.raise_for_status()
+        clauses = [c for g in response.json()["groups"] for c in g["clauses"]]
+        clauses.sort(key=lambda c: -float(c["score"]))
+        return [(c["location"], c["quote"]) for c in clauses]
+
+    return match
+
+
+def profile_matcher(target: Assistant | Backend) -> Matcher:
+    """The matcher for an evaluation target: in-process, or the server's API."""
+    backend = as_backend(target)
+    if isinstance(backend, HttpBackend):
+        return http_matcher(backend.client)
+    if isinstance(backend, LocalBackend):
+        return local_matcher(backend.assistant)
+    raise TypeError(f"cannot match profiles with {backend.name}")
+
+
+def evaluate_profiles(
+    target: Assistant | Matcher, path: Path | str = DEFAULT_PROFILES, k: int = PROFILE_DEPTH
+) -> dict[str, Any]:
+    """Match every profile (asking for ``k`` clauses) and score the top ``k`` against its expectations."""
+    match: Matcher = local_matcher(target) if hasattr(target, "match") else target  # type: ignore[arg-type]
+    cases = load_profiles(path)
+    items: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for case in cases:
+        error = None
+        try:
+            clauses = match(case.profile, k)[:k]
+        except Exception as exc:  # reported, scored as an empty report
+            error, clauses = f"{type(exc).__name__}: {exc}", []
+            log.warning("profile %s failed: %s", case.id, error)
+        locations = [loc for loc, _ in clauses]
+        found = [e for e in case.expected if e in locations]
+        quoted = [any(contains(q, s) for _, q in clauses for s in group) for group in case.must_quote]
+        items.append(
+            {
+                "id": case.id,
+                "recall": round(len(found) / len(case.expected), 4) if case.expected else None,
+                "precision": round(sum(loc in case.expected for loc in locations) / len(locations), 4)
+                if locations
+                else 0.0,
+                "must_quote": round(sum(quoted) / len(quoted), 4) if quoted else None,
+                "missing": [e for e in case.expected if e not in found],
+                "locations": locations,
+                "error": error,
+            }
+        )
+
+    def mean(key: str) -> float | None:
+        values = [i[key] for i in items if i[key] is not None]
+        return round(sum(values) / len(values), 4) if values else None
+
+    return {
+        "set": str(path),
+        "profiles": len(items),
+        "k": k,
+        f"recall@{k}": mean("recall"),
+        f"precision@{k}": mean("precision"),
+        "must_quote": mean("must_quote"),
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "items": items,
+    }
+
+
+def profile_table(profiles: dict[str, Any]) -> list[str]:
+    """Markdown lines: the averages, then one row per profile."""
+    k = profiles["k"]
+    lines = [
+        f"{profiles['profiles']} profiles ({profiles['set']}), top {k} clauses of each report: "
+        f"recall@{k} {_pct(profiles[f'recall@{k}'])}, precision@{k} {_pct(profiles[f'precision@{k}'])}, "
+        f"must-quote hits {_pct(profiles['must_quote'])}.",
+        "",
+        f"| id | recall@{k} | precision@{k} | must-quote | missing | error |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for i in profiles["items"]:
+        lines.append(
+            f"| {i['id']} | {_pct(i['recall'])} | {_pct(i['precision'])} | {_pct(i['must_quote'])} | "
+            f"{' '.join(i['missing'])} | {i['error'] or ''} |"
+        )
+    return lines
+
+
+def profile_summary(profiles: dict[str, Any]) -> str:
+    k = profiles["k"]
+    return (
+        f"profiles ({profiles['profiles']}) recall@{k} {_pct(profiles[f'recall@{k}'])}  "
+        f"precision@{k} {_pct(profiles[f'precision@{k}'])}  must-quote {_pct(profiles['must_quote'])}"
+    )
 
 
 # --------------------------------------------------------------------------- output
@@ -553,6 +714,8 @@ def render_markdown(report: Report) -> str:
         *failure_table(report),
         "",
     ]
+    if report.profiles:
+        parts += ["## Enterprise policy matching", "", *profile_table(report.profiles), ""]
     return "\n".join(parts)
 
 
@@ -607,6 +770,8 @@ def summary(report: Report) -> str:
     if wall:
         lines.append(f"ask latency p50 {wall['p50']:.1f} ms  p95 {wall['p95']:.1f} ms")
     lines.append(f"failures ({len(report.failures)}): " + " ".join(r.id for r in report.failures))
+    if report.profiles:
+        lines.append(profile_summary(report.profiles))
     return "\n".join(lines)
 
 
@@ -629,6 +794,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report directory")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--types", default=None, help="only these types, comma-separated (e.g. figure,list)")
+    p.add_argument(
+        "--profiles",
+        type=Path,
+        nargs="?",
+        const=DEFAULT_PROFILES,
+        default=None,
+        help=f"also run the enterprise profile set (default {DEFAULT_PROFILES.relative_to(ROOT)})",
+    )
 
 
 def select(questions: list[Question], types: str | None, limit: int | None) -> list[Question]:
@@ -648,8 +821,11 @@ def _target(args: argparse.Namespace) -> Assistant | Backend:
 
 def run(args: argparse.Namespace) -> int:
     questions = select(load_questions(args.set), args.types, args.limit)
-    report = evaluate(_target(args), questions, progress=True)
+    target = _target(args)
+    report = evaluate(target, questions, progress=True)
     report.meta["set"] = str(args.set)
+    if args.profiles:
+        report.profiles = evaluate_profiles(profile_matcher(target), args.profiles)
     paths = write_outputs(report, args.out)
     print(summary(report))
     print("wrote " + ", ".join(str(p) for p in paths))

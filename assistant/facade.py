@@ -97,6 +97,7 @@ class Assistant:
         text = " ".join([profile.industry, profile.city, *profile.traits, profile.description]).strip()
         if len(text) > 4 * self.settings.max_question_chars:
             raise InputError("企业信息过长，请精简描述。")
+        self.matcher.check(profile)  # before the slow part
         dense = self.retriever.paragraph_scores(text) if text else {}
         return self.matcher.match(profile, dense, k)
 

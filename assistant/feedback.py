@@ -1,6 +1,8 @@
 """Feedback store: 👍/👎 ratings with an optional comment, in SQLite under ``settings.data_dir``.
 
-WAL mode, one short transaction per write, a fresh connection per call (safe from any thread).
+WAL mode with ``synchronous=FULL``, one short transaction per write, acknowledged only after its
+COMMIT returns, a fresh connection per call (safe from any thread, and from several server processes:
+SQLite serialises the writers, waiting up to ``timeout`` seconds for the lock).
 Every SQLite or file-system failure surfaces as :class:`StorageError` with a readable message.
 """
 
@@ -77,6 +79,7 @@ class FeedbackStore:
         try:
             self._ensure_schema()
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the write is acknowledged
         except StorageError:
             raise
         except (sqlite3.Error, OSError) as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import CorpusError
+
 CATEGORIES = ("经济发展", "创新驱动", "民生福祉", "绿色低碳", "安全保障")
 ATTRIBUTES = ("约束性", "预期性")
 _UNIT_RE = re.compile(r"[（(]([^（）()]+)[）)]$")
@@ -120,6 +122,10 @@ def parse_indicator_table(lines: list[str]) -> list[IndicatorRow]:
             national = group_national
         else:
             group, national = None, cols[0].startswith("★")
+        if len(cols) < 5:
+            raise CorpusError(
+                f"专栏1: a table row has {len(cols)} columns instead of 5: {raw.strip()[:60]!r}"
+            )
         label = cols[0].lstrip("★").strip()
         name, unit = _split_label(label)
         rows.append(

@@ -169,6 +169,14 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _heading_number(numeral: str, line: str) -> int:
+    """A chapter or section number (1..99); anything else means the text is damaged."""
+    value = cn_to_int(numeral)
+    if not 0 < value < 100:
+        raise CorpusError(f"implausible heading number {value} in line {line[:40]!r}")
+    return value
+
+
 def _is_heading(line: str) -> bool:
     return bool(CHAPTER_RE.match(line) or SECTION_RE.match(line) or BOX_RE.match(line))
 
@@ -196,10 +204,10 @@ def _parse_toc(lines: list[_Line]) -> tuple[tuple[TocEntry, ...], int]:
         clean = re.sub(r"\s*\d+$", "", clean).strip(" .·…")
         m_ch, m_sec = CHAPTER_RE.match(clean), SECTION_RE.match(clean)
         if m_ch:
-            chapter = cn_to_int(m_ch.group(1))
+            chapter = _heading_number(m_ch.group(1), clean)
             entries.append(("chapter", chapter, chapter, m_ch.group(2), page))
         elif m_sec:
-            entries.append(("section", chapter, cn_to_int(m_sec.group(1)), m_sec.group(2), page))
+            entries.append(("section", chapter, _heading_number(m_sec.group(1), clean), m_sec.group(2), page))
         elif entries and clean and not clean.isdigit():
             kind, ch, num, title, old_page = entries[-1]  # a title wrapped onto a second line
             entries[-1] = (kind, ch, num, title + clean, page or old_page)
@@ -270,14 +278,17 @@ def _split_blocks(lines: list[_Line]) -> list[_Block]:
     for ln in lines:
         m_ch, m_sec, m_box = CHAPTER_RE.match(ln.text), SECTION_RE.match(ln.text), BOX_RE.match(ln.text)
         if m_ch:
-            chapter = cn_to_int(m_ch.group(1))
+            chapter = _heading_number(m_ch.group(1), ln.text)
             blocks.append(_Block("intro", chapter, 0, m_ch.group(2), []))
             section_id = f"ch{chapter}.s0"
         elif m_sec:
-            number = cn_to_int(m_sec.group(1))
+            number = _heading_number(m_sec.group(1), ln.text)
             blocks.append(_Block("section", chapter, number, m_sec.group(2), []))
             section_id = f"ch{chapter}.s{number}"
         elif m_box:
+            if len(m_box.group(1)) > 3:  # the plan has a few dozen boxes; a huge number would make
+                # the search for missing boxes below run over a huge range
+                raise CorpusError(f"implausible box number in line {ln.text[:40]!r}")
             number, title = int(m_box.group(1)), m_box.group(2).strip()
             current = blocks[-1]
             if current.kind == "box" and current.number == number:

@@ -50,6 +50,7 @@ TRAITS: dict[str, tuple[str, ...]] = {
 }
 _CLUSTER_SPLIT = re.compile(r"\d+[.．]\s*")
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
+TARGETS_HEADING = "所属产业的目标"
 _GENERIC = frozenset({"产业", "集群", "产业集群", "发展", "企业", "建设", "推进", "加快"})
 
 
@@ -67,7 +68,8 @@ class Clause:
     title: str
     quote: str
     score: float
-    reasons: tuple[str, ...]  # the profile terms this clause shares, e.g. ("行业:船舶", "城市:大连")
+    reasons: tuple[str, ...]  # the profile terms it shares, e.g. ("行业:船舶", "城市:大连"), or "语义:相近"
+    paragraph: int = -1  # index in the location's paragraphs (a sentence may recur within a box)
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,24 @@ class PolicyMatcher:
         self.tokenizer = tokenizer
         self.cluster_names = clusters(document)
 
-    def match(self, profile: Profile, dense: Dense, k: int = 20) -> PolicyReport:
+    @staticmethod
+    def check(profile: Profile) -> None:
+        """Raise :class:`InputError` for a profile without industry and description, or an unknown city or type."""
         if not (profile.industry.strip() or profile.description.strip()):
             raise InputError("请至少填写所属行业或企业简介中的一项。")
         if profile.city and profile.city.removesuffix("市") not in CITIES:
             raise InputError(f"城市须为辽宁省14个地级市之一：{'、'.join(CITIES)}。")
+        unknown = [t for t in profile.traits if t not in TRAITS]
+        if unknown:
+            raise InputError(f"未知的企业类型 {'、'.join(unknown)}：可选 {'、'.join(TRAITS)}。")
+
+    def match(self, profile: Profile, dense: Dense, k: int = 20) -> PolicyReport:
+        """The ``k`` best clauses for ``profile`` (``dense``: paragraph similarities to it), by chapter."""
+        self.check(profile)
         city = profile.city.removesuffix("市")
         industry_terms, named = _industry_terms(profile.industry, self.cluster_names, self.tokenizer)
         desc_terms = [t for t in content_terms(profile.description, self.tokenizer) if t not in _GENERIC]
-        trait_terms = {t: TRAITS.get(t, (t,)) for t in profile.traits}
+        trait_terms = {t: TRAITS[t] for t in dict.fromkeys(profile.traits)}
         scored: list[Clause] = []
         for sentences in self.extractor.sentences.values():
             for s in sentences:
@@ -175,9 +186,13 @@ class PolicyMatcher:
         similarity = dense.get((s.location.id, s.paragraph_index), 0.0)
         if not relevant and similarity < 0.86:
             return None  # shares neither the company's terms nor its type, nor is close in meaning
+        if not relevant:
+            reasons.append("语义:相近")  # in only for its meaning: say so, so every clause has a reason
         score += max(similarity - 0.8, 0) * 10
-        if city and city in s.text:
-            score += 2.5  # clauses naming the company's city rank above general ones
+        if city and city in s.text and relevant:
+            # clauses naming the company's city rank above general ones, but the city alone does
+            # not make a clause relevant (大连 + 户外运动目的地 is not about a shipbuilder)
+            score += 2.5
             reasons.append(f"城市:{city}")
         for trait in trait_hits:
             score += 1.0
@@ -186,7 +201,9 @@ class PolicyMatcher:
             score += 0.5
         if len(s.text) < 12 or _HEADING.match(s.text):
             return None  # a bare sub-heading or list label is not a clause
-        return Clause(s.location.id, s.location.path, s.text, round(score, 3), tuple(dict.fromkeys(reasons)))
+        return Clause(
+            s.location.id, s.location.path, s.text, round(score, 3), _tidy(reasons), s.paragraph_index
+        )
 
 
 PER_LOCATION = 2
@@ -216,6 +233,22 @@ def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clau
     return sorted(chosen[:k], key=lambda c: -c.score)
 
 
+def _tidy(reasons: list[str]) -> tuple[str, ...]:
+    """Distinct reasons without terms another reason contains: 行业:船舶 goes beside 行业:船舶与海工装备,
+    业务:大连 beside 城市:大连."""
+    unique = list(dict.fromkeys(reasons))
+    terms = [r.split(":", 1)[1] for r in unique]
+
+    def covered(i: int) -> bool:
+        t, business = terms[i], unique[i].startswith("业务")
+        return any(
+            j != i and t in u and (t != u or (business and not unique[j].startswith("业务")))
+            for j, u in enumerate(terms)
+        )
+
+    return tuple(r for i, r in enumerate(unique) if not covered(i))
+
+
 def _is_target(text: str) -> bool:
     return bool(re.search(r"(营收|规模|产值|达到|突破).{0,20}\d", text))
 
@@ -232,6 +265,7 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
 
 
 def to_markdown(report: PolicyReport) -> str:
+    """The report as a Markdown document: profile, clusters, targets, then clauses by chapter."""
     p = report.profile
     lines = [
         "# 企业政策匹配报告",
@@ -242,7 +276,7 @@ def to_markdown(report: PolicyReport) -> str:
     if report.clusters:
         lines.append(f"- 对应重点产业集群（专栏2）：{'、'.join(report.clusters)}")
     if report.targets:
-        lines += ["", "## 所属产业的目标", ""]
+        lines += ["", f"## {TARGETS_HEADING}", ""]
         lines += [f"- {c.quote}（{c.location}｜{c.title}）" for c in report.targets]
     for heading, clauses in report.groups:
         lines += ["", f"## {heading}", ""]
@@ -254,10 +288,11 @@ def to_markdown(report: PolicyReport) -> str:
 
 
 def to_csv(report: PolicyReport) -> str:
+    """One row per clause (the industry's targets first), for a spreadsheet; no BOM."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["chapter", "location", "title", "quote", "score", "reasons"])
-    for heading, clauses in report.groups:
+    for heading, clauses in ((TARGETS_HEADING, report.targets), *report.groups):
         for c in clauses:
             writer.writerow([heading, c.location, c.title, c.quote, c.score, "；".join(c.reasons)])
     return buf.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from .answers import Answer, Citation
@@ -52,21 +53,30 @@ def _keyed(text: str) -> tuple[str, list[int]]:
     return "".join(key), index
 
 
-def find_span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where ``quote`` occurs in ``text`` (whitespace and character width aside), as [start, end)."""
+def find_span(text: str, quote: str, start: int = 0) -> tuple[int, int] | None:
+    """Where ``quote`` occurs in ``text`` (whitespace and character width aside), as [start, end).
+
+    The first occurrence at or after ``start``, else the first one: a sentence such as
+    "到2030年，集群营收规模达到1500亿元。" recurs within a box, and the caller may know which.
+    """
     key, index = _keyed(text)
     qkey, _ = _keyed(quote)
     if not qkey:
         return None
-    pos = key.find(qkey)
+    pos = key.find(qkey, bisect_left(index, start)) if start > 0 else -1
+    if pos < 0:
+        pos = key.find(qkey)
     if pos < 0:
         return None
     return index[pos], index[pos + len(qkey) - 1] + 1
 
 
-def highlight_html(text: str, quote: str | None = None) -> str:
-    """``text`` as HTML paragraphs, with ``quote`` wrapped in ``<mark>`` (across line breaks too)."""
-    span = find_span(text, quote) if quote else None
+def highlight_html(text: str, quote: str | None = None, start: int = 0) -> str:
+    """``text`` as HTML paragraphs, with ``quote`` wrapped in ``<mark>`` (across line breaks too).
+
+    ``start``: mark the first occurrence at or after this offset, when the quote recurs.
+    """
+    span = find_span(text, quote, start) if quote else None
     out: list[str] = []
     pos = 0
     for line in text.split("\n"):

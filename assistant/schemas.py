@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .facade import MAX_K
+from .policy import TRAITS
 
 MODEL_ID = "liaoning-plan-assistant"
 MAX_TURN_CHARS = 20_000
@@ -110,6 +111,62 @@ class IndicatorOut(BaseModel):
 class IndicatorsResponse(BaseModel):
     rows: list[IndicatorOut]
     flags: dict[str, str] = Field(description="What each flag means.")
+
+
+MAX_INDUSTRY_CHARS = 100
+MAX_DESCRIPTION_CHARS = 1000
+DEFAULT_MATCH_K = 20
+DALIAN_SHIPBUILDER: dict[str, Any] = {
+    "industry": "船舶与海工装备产业集群",
+    "city": "大连",
+    "traits": ["民营", "专精特新"],
+    "description": "为大连、葫芦岛的总装船厂配套LNG船液货围护系统绝缘箱和船用甲板机械，并开发深远海养殖装备。",
+}
+
+
+class ProfileIn(BaseModel):
+    """An enterprise: its industry (a 专栏2 cluster or free words), city, type and business."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [DALIAN_SHIPBUILDER]})
+    industry: str = Field(
+        "", max_length=MAX_INDUSTRY_CHARS, description="所属行业：专栏2 的产业集群名称或自由填写。"
+    )
+    city: str = Field("", max_length=10, description="辽宁省 14 个地级市之一（可带“市”），可空。")
+    traits: list[str] = Field(
+        default_factory=list, max_length=len(TRAITS), description=f"企业类型，可选：{'、'.join(TRAITS)}。"
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="企业简介：主营业务、产品。")
+
+
+class PolicyMatchRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"profile": DALIAN_SHIPBUILDER, "k": 20}]})
+    profile: ProfileIn = Field(description="At least one of industry and description is required.")
+    k: int = Field(DEFAULT_MATCH_K, ge=1, le=MAX_K, description=f"How many clauses (1–{MAX_K}).")
+
+
+class ClauseOut(BaseModel):
+    location: str = Field(examples=["ch2.s3"])
+    title: str = Field(
+        examples=[
+            "第二章 统筹传统产业转型升级和战略性新兴产业培育壮大 加快建设现代化产业体系 › 第三节 培育壮大新兴产业"
+        ]
+    )
+    quote: str = Field(description="One sentence of the plan, verbatim (whitespace aside) in its location.")
+    score: float
+    reasons: list[str] = Field(
+        description="Why it matched: the profile terms it shares, e.g. 行业:船舶, 城市:大连, 类型:民营."
+    )
+
+
+class ClauseGroupOut(BaseModel):
+    chapter: str = Field(description="The chapter heading (or 序言).")
+    clauses: list[ClauseOut]
+
+
+class PolicyMatchResponse(BaseModel):
+    clusters: list[str] = Field(description="The 专栏2 industrial clusters the industry names.")
+    targets: list[ClauseOut] = Field(description="Targets for the industry (营收规模 etc.).")
+    groups: list[ClauseGroupOut] = Field(description="Applicable clauses by chapter, best chapter first.")
 
 
 class FeedbackRequest(BaseModel):

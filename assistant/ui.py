@@ -1,4 +1,4 @@
-"""The Gradio UI (Chinese): 问答 with citation chips and a source panel, 目录, 指标, feedback.
+"""The Gradio UI (Chinese): 问答 with citation chips and a source panel, 目录, 指标, 企业政策匹配, feedback.
 
 :func:`build_ui` only builds the Blocks; ``app.py`` mounts it on the FastAPI app with :data:`CSS`
 and :func:`theme`. The assistant may be given directly or as a provider (it loads in the app's
@@ -23,6 +23,7 @@ from .errors import AssistantError, InputError
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import ATTRIBUTES, CATEGORIES, FLAG_NOTES
+from .policy import CITIES, TARGETS_HEADING, TRAITS, Clause, PolicyReport, Profile, to_csv, to_markdown
 from .present import answer_with_citations, citation_label, highlight_html
 
 AssistantSource = Assistant | Callable[[], Assistant]
@@ -40,6 +41,13 @@ EXAMPLES = [
 ALL = "全部"
 _MD_SPECIAL = re.compile(r"([\\`*_~\[\]])")
 PANEL_EMPTY = '<div class="panel-empty">点击回答下方的引用标签，在这里查看原文出处（引文高亮显示）。</div>'
+POLICY_EMPTY = (
+    '<div class="panel-empty">选择所属行业（或填写企业简介），可再选城市和企业类型，点击“匹配”：'
+    "这里按章列出规划中与企业相关的条款，每条注明出处和匹配理由。</div>"
+)
+POLICY_PANEL_EMPTY = '<div class="panel-empty">点击条款下方的出处标签，在这里查看原文（条款高亮显示）。</div>'
+ANY_CITY = "不限"
+POLICY_K = 20
 FLAG_SYMBOLS = {"national": "★", "data_2024": "*", "cumulative": "[ ]"}
 INDICATOR_COLUMNS = ["类别", "指标", "单位", "2025年", "2030年", "年均增长/累计", "属性", "标注"]
 
@@ -63,10 +71,43 @@ if (!window.__planCiteLinks) {
   });
 }
 """
-SCROLL_TO_MARK_JS = """
+# The policy report's chips: the same chips, delegated to its own component (no global hook).
+POLICY_CHIPS_JS = r"""
+element.addEventListener('click', (e) => {
+  const chip = e.target.closest('.cite-chip');
+  if (chip) {
+    const paragraph = Number(chip.dataset.paragraph || -1);
+    trigger('click', {location: chip.dataset.location, quote: chip.dataset.quote, paragraph: paragraph});
+  }
+});
+"""
+
+
+def _scroll_to_mark_js(panel_id: str) -> str:
+    """After a citation click: bring the highlighted quote in the side panel into view."""
+    return f"""
+() => {{
+  const mark = document.querySelector('#{panel_id} mark');
+  if (mark) {{ mark.scrollIntoView({{block: 'center', behavior: 'smooth'}}); }}
+}}
+"""
+
+
+SCROLL_TO_MARK_JS = _scroll_to_mark_js("section-panel")
+# The policy side panel sticks beside a long report: when it is in view, scroll only inside it, so the
+# reader keeps their place in the report; otherwise (phones: it is below the report) go to the quote.
+POLICY_SCROLL_JS = """
 () => {
-  const mark = document.querySelector('#section-panel mark');
-  if (mark) { mark.scrollIntoView({block: 'center', behavior: 'smooth'}); }
+  const mark = document.querySelector('#policy-panel mark');
+  const box = mark ? mark.closest('.plan-panel') : null;
+  if (!mark || !box) { return; }
+  const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+  if (b.top >= 0 && b.bottom <= window.innerHeight + 1) {
+    const top = box.scrollTop + m.top - b.top - (box.clientHeight - m.height) / 2;
+    box.scrollTo({top: Math.max(0, top), behavior: 'smooth'});
+  } else {
+    mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+  }
 }
 """
 
@@ -77,7 +118,7 @@ CSS = """
 #citation-chips .chips-label {
   font-size: 0.85rem; color: var(--body-text-color-subdued); margin-right: 0.3rem;
 }
-#citation-chips .cite-chip {
+#citation-chips .cite-chip, #policy-report .cite-chip {
   display: inline-block; margin: 0.2rem 0.3rem 0.2rem 0; padding: 0.25rem 0.7rem;
   border: 1px solid var(--color-accent); border-radius: 999px; background: var(--background-fill-primary);
   color: var(--color-accent); font-size: 0.85rem; cursor: pointer; max-width: 100%; transition: none;
@@ -87,7 +128,7 @@ CSS = """
   cursor: pointer; color: var(--color-accent); background: var(--color-accent-soft);
   border: 1px solid var(--color-accent); border-radius: 999px; padding: 0 0.45rem;
 }
-#chatbot li code:hover, #citation-chips .cite-chip:hover {
+#chatbot li code:hover, #citation-chips .cite-chip:hover, #policy-report .cite-chip:hover {
   background: var(--color-accent-soft); text-decoration: underline; box-shadow: 0 0 0 1px var(--color-accent);
 }
 .plan-panel {
@@ -99,11 +140,35 @@ CSS = """
   background: var(--background-fill-secondary); border-bottom: 1px solid var(--border-color-primary);
 }
 .plan-panel h3 { margin: 0 0 0.2rem 0; font-size: 1.05rem; }
-#section-panel .loc-id, #toc-text .loc-id {
+#section-panel .loc-id, #toc-text .loc-id, #policy-panel .loc-id {
   font-family: var(--font-mono); font-size: 0.8rem; color: var(--body-text-color-subdued);
 }
-#section-panel mark, #toc-text mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
-#section-panel .quote { border-left: 3px solid var(--color-accent); padding-left: 0.6rem; margin: 0.5rem 0; }
+#section-panel mark, #toc-text mark, #policy-panel mark { background: #ffe58f; padding: 0 2px; border-radius: 2px; }
+#section-panel .quote, #policy-panel .quote {
+  border-left: 3px solid var(--color-accent); padding-left: 0.6rem; margin: 0.5rem 0;
+}
+.gradio-container { overflow: clip !important; }  /* clips like Gradio's "hidden", but lets #policy-side stick */
+#policy-side { position: sticky; top: 0.5rem; align-self: flex-start; }
+#policy-report .policy-summary { color: var(--body-text-color-subdued); margin: 0 0 0.4rem; }
+#policy-report h4 {
+  margin: 1rem 0 0.4rem; padding-bottom: 0.2rem; font-size: 1rem;
+  border-bottom: 1px solid var(--border-color-primary);
+}
+#policy-report .clause {
+  margin: 0.5rem 0; padding: 0.55rem 0.8rem; border: 1px solid var(--border-color-primary);
+  border-radius: 8px; background: var(--background-fill-primary); line-height: 1.7;
+}
+#policy-report .clause.target { border-left: 3px solid #faad14; }
+#policy-report .clause-quote { margin: 0 0 0.3rem; }
+#policy-report .clause-meta { font-size: 0.82rem; color: var(--body-text-color-subdued); }
+#policy-report .clause-meta .cite-chip { margin: 0 0.4rem 0 0; font-size: 0.8rem; padding: 0.1rem 0.6rem; }
+#policy-report .reason {
+  display: inline-block; margin: 0.15rem 0.25rem 0 0; padding: 0 0.45rem; border-radius: 4px;
+  background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
+  font-size: 0.78rem; color: var(--body-text-color);
+}
+#policy-report .reason-city, #policy-report .reason-type { border-color: var(--color-accent); }
+#policy-downloads { align-items: center; }
 .panel-empty {
   color: var(--body-text-color-subdued); padding: 1rem; border: 1px dashed var(--border-color-primary);
   border-radius: 8px;
@@ -113,10 +178,25 @@ CSS = """
   .main { padding-left: 8px !important; padding-right: 8px !important; }
   #app-title h1 { font-size: 1.2rem; }
   .plan-panel { max-height: none; }
+  #policy-side { position: static; }
   #chatbot { height: 420px !important; }
   #chatbot .top-panel { display: none; }  /* overlaps scrolled messages; 清空对话 is below */
 }
 """
+
+
+# Phones: fixed column widths (the table scrolls sideways) instead of percentages that wrap "74.63" digit by digit.
+PHONE_COLUMN_PX = (60, 150, 48, 64, 64, 116, 56, 48)
+CSS += (
+    "@media (max-width: 640px) {\n"
+    + "".join(
+        f"  #ind-table th:nth-child({i}), #ind-table .body-cell:nth-child({i}) "
+        f"{{ width: {px}px !important; min-width: {px}px !important; max-width: {px}px !important; "
+        f"flex: 0 0 {px}px !important; }}\n"
+        for i, px in enumerate(PHONE_COLUMN_PX, start=1)
+    )
+    + f"  #ind-table .virtual-body, #ind-table .header-table {{ min-width: {sum(PHONE_COLUMN_PX)}px; }}\n}}\n"
+)
 
 
 def theme() -> gr.themes.Base:
@@ -205,25 +285,89 @@ def chips_html(exchanges: list[Exchange], selected: int) -> str:
     nth = f"第 {selected + 1} 问" if len(exchanges) > 1 else "本回答"
     if not cites:
         return f'<span class="chips-label">{nth}没有引用。</span>'
-    chips = "".join(
-        f'<button type="button" class="cite-chip" id="cite-chip-{i}" data-index="{i}" '
-        f'data-location="{html.escape(c.location)}" data-quote="{html.escape(c.quote)}" '
-        f'title="{html.escape(c.title + "：" + c.quote)}">[{i + 1}] {html.escape(citation_label(c))}</button>'
-        for i, c in enumerate(cites)
-    )
+    chips = "".join(chip_button(i, c) for i, c in enumerate(cites))
     return f'<span class="chips-label">{nth}的引用（点击查看原文）：</span>{chips}'
 
 
-def section_html(assistant: Assistant, location: str, quote: str | None = None) -> str:
-    """A location's full text as HTML, with ``quote`` highlighted by ``<mark>``."""
+def chip_button(
+    i: int, c: Citation, prefix: str = "cite-chip", label: str | None = None, paragraph: int = -1
+) -> str:
+    """A citation chip: a click sends its location and quote (and paragraph, if known) to the side panel."""
+    para = f' data-paragraph="{paragraph}"' if paragraph >= 0 else ""
+    return (
+        f'<button type="button" class="cite-chip" id="{prefix}-{i}" data-index="{i}"{para} '
+        f'data-location="{html.escape(c.location)}" data-quote="{html.escape(c.quote)}" '
+        f'title="{html.escape(c.title + "：" + c.quote)}">[{i + 1}] {html.escape(label or citation_label(c))}</button>'
+    )
+
+
+def section_html(assistant: Assistant, location: str, quote: str | None = None, paragraph: int = -1) -> str:
+    """A location's full text as HTML, with ``quote`` highlighted by ``<mark>`` (in ``paragraph``, if given)."""
     loc = assistant.section(location)
+    start = sum(len(p.text) + 1 for p in loc.paragraphs[:paragraph]) if paragraph > 0 else 0
     quote_block = f'<div class="quote">「{html.escape(quote)}」</div>' if quote else ""
     return (
         f'<div class="plan-panel" data-location="{html.escape(loc.id)}">'
         f'<div class="panel-head"><h3>{html.escape(loc.heading)}</h3>'
         f'<div class="loc-id">{html.escape(loc.path)} · {loc.id}</div></div>'
-        f"{quote_block}{highlight_html(loc.text, quote)}</div>"
+        f"{quote_block}{highlight_html(loc.text, quote, start)}</div>"
     )
+
+
+REASON_CLASSES = {"行业": "industry", "业务": "business", "城市": "city", "类型": "type", "语义": "meaning"}
+
+
+def _reasons_html(reasons: tuple[str, ...]) -> str:
+    tags = []
+    for r in reasons or ("语义:相近",):
+        kind, _, term = r.partition(":")
+        cls = REASON_CLASSES.get(kind, "meaning")
+        tags.append(f'<span class="reason reason-{cls}">{html.escape(kind)}：{html.escape(term)}</span>')
+    return "".join(tags)
+
+
+def _clause_html(i: int, c: Clause, target: bool = False) -> str:
+    cite = Citation(c.location, c.title, c.quote)
+    chip = chip_button(i, cite, prefix="policy-chip", label=f"原文 · {c.location}", paragraph=c.paragraph)
+    return (
+        f'<div class="clause{" target" if target else ""}" data-location="{html.escape(c.location)}">'
+        f'<div class="clause-quote">「{html.escape(c.quote)}」</div>'
+        f'<div class="clause-meta">{chip}<span class="clause-title">{html.escape(c.title)}</span></div>'
+        f'<div class="clause-reasons"><span class="reasons-label">匹配理由：</span>'
+        f"{_reasons_html(c.reasons)}</div></div>"
+    )
+
+
+def policy_html(report: PolicyReport) -> str:
+    """The matching report: the industry's targets, then the clauses by chapter, each with its chip."""
+    clauses = [c for _, cs in report.groups for c in cs]
+    if not clauses and not report.targets:
+        return '<div class="panel-empty">规划中没有找到与该企业明显相关的条款，请换用更具体的行业或业务描述。</div>'
+    cluster = f"对应重点产业集群（专栏2）：{'、'.join(report.clusters)}。" if report.clusters else ""
+    parts = [
+        f'<p class="policy-summary">{html.escape(cluster)}共 {len(clauses)} 条相关条款，'
+        f"分布在 {len(report.groups)} 章；点击出处标签查看原文。</p>"
+    ]
+    n = 0
+    sections = [(TARGETS_HEADING, report.targets, True)] + [(h, cs, False) for h, cs in report.groups]
+    for heading, items, target in sections:
+        if not items:
+            continue
+        parts.append(f"<h4>{html.escape(heading)}</h4>")
+        for c in items:
+            parts.append(_clause_html(n, c, target))
+            n += 1
+    return "".join(parts)
+
+
+def policy_files(report: PolicyReport) -> tuple[str, str]:
+    """The report as Markdown and CSV (UTF-8 with BOM, for Excel) files in a fresh temp folder."""
+    folder = Path(tempfile.mkdtemp(prefix="policy-"))
+    stem = f"policy-match-{datetime.now():%Y%m%d-%H%M%S}"
+    md, csv = folder / f"{stem}.md", folder / f"{stem}.csv"
+    md.write_text(to_markdown(report), encoding="utf-8")
+    csv.write_text("\ufeff" + to_csv(report), encoding="utf-8")
+    return str(md), str(csv)
 
 
 def indicator_table(assistant: Assistant, category: str = ALL, attribute: str = ALL) -> pd.DataFrame:
@@ -389,12 +533,53 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
             a = get()
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), f'<div class="panel-empty">{html.escape(str(exc))}</div>'
+            return gr.skip(), gr.skip(), f'<div class="panel-empty">{html.escape(str(exc))}</div>', gr.skip()
         return (
             gr.update(choices=toc_choices(a), value=None),
             indicator_table(a),
             gr.skip(),
+            gr.update(choices=list(a.matcher.cluster_names)),
         )
+
+    def match_policy(
+        industry: str | None, city: str | None, traits: list[str], description: str
+    ) -> tuple[Any, ...]:
+        """Match an enterprise; outputs: report, Markdown download, CSV download, side panel."""
+        profile = Profile(
+            (industry or "").strip(),
+            "" if city in (None, ANY_CITY) else str(city),
+            tuple(traits or ()),
+            (description or "").strip(),
+        )
+        try:
+            report = get().match(profile, POLICY_K)
+        except InputError as exc:
+            gr.Warning(str(exc))
+            return (gr.skip(),) * 4
+        except AssistantError as exc:
+            error = f'<div class="panel-empty">⚠️ {html.escape(str(exc))}</div>'
+            return error, gr.skip(), gr.skip(), gr.skip()
+        md, csv = policy_files(report)
+        return (
+            policy_html(report),
+            gr.update(value=md, interactive=True),
+            gr.update(value=csv, interactive=True),
+            POLICY_PANEL_EMPTY,
+        )
+
+    def open_policy_citation(evt: gr.EventData) -> str:
+        """A chip in the policy report: show its location with the clause highlighted."""
+        location, quote = str(getattr(evt, "location", "")), str(getattr(evt, "quote", ""))
+        if not location:
+            return POLICY_PANEL_EMPTY
+        try:
+            paragraph = int(getattr(evt, "paragraph", -1))
+        except (TypeError, ValueError):
+            paragraph = -1
+        try:
+            return section_html(get(), location, quote or None, paragraph)
+        except AssistantError as exc:
+            return f'<div class="panel-empty">{html.escape(str(exc))}</div>'
 
     def pick_chapter(chapter: str | None) -> Any:
         try:
@@ -478,7 +663,12 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
                 with gr.Column(scale=2, min_width=300):
                     toc_text = gr.HTML("", elem_id="toc-text", js_on_load=None)
             with gr.Tab("指标", id="indicators", elem_id="tab-indicators"):
-                gr.Markdown("专栏1 “十五五”时期经济社会发展主要指标")
+                gr.Markdown(
+                    "**专栏1 “十五五”时期经济社会发展主要指标**：2025年值、2030年目标、年均增长或5年累计、"
+                    "属性（约束性 / 预期性），可按类别和属性筛选。\n\n"
+                    "标注：" + "；".join(FLAG_NOTES.values()) + "。",
+                    elem_id="ind-legend",
+                )
                 with gr.Row():
                     category = gr.Dropdown(
                         [ALL, *CATEGORIES], value=ALL, label="类别", elem_id="ind-category", min_width=160
@@ -494,7 +684,52 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
                     max_height=640,
                     column_widths=["9%", "27%", "8%", "10%", "10%", "18%", "9%", "9%"],
                 )
-                gr.Markdown("标注：" + "；".join(FLAG_NOTES.values()) + "。", elem_id="ind-legend")
+            with (
+                gr.Tab("企业政策匹配", id="policy", elem_id="tab-policy"),
+                gr.Row(equal_height=False, elem_id="policy-row"),
+            ):
+                with gr.Column(scale=3, min_width=320, elem_id="policy-col"):
+                    with gr.Row(elem_id="policy-form"):
+                        industry = gr.Dropdown(
+                            [],
+                            value=None,
+                            label="所属行业（专栏2 的22个重点产业集群，也可直接输入）",
+                            allow_custom_value=True,
+                            filterable=True,
+                            elem_id="policy-industry",
+                            scale=3,
+                            min_width=220,
+                        )
+                        city = gr.Dropdown(
+                            [ANY_CITY, *CITIES],
+                            value=ANY_CITY,
+                            label="所在城市",
+                            elem_id="policy-city",
+                            scale=1,
+                            min_width=120,
+                        )
+                    traits = gr.CheckboxGroup(
+                        list(TRAITS), label="企业类型（可多选）", elem_id="policy-traits"
+                    )
+                    description = gr.Textbox(
+                        label="企业简介（主营业务、产品、技术，可选）",
+                        placeholder="例如：为大连的总装船厂配套LNG船液货围护系统绝缘箱和船用甲板机械。",
+                        lines=2,
+                        max_lines=6,
+                        max_length=1000,
+                        elem_id="policy-description",
+                    )
+                    with gr.Row(elem_id="policy-downloads"):
+                        match_btn = gr.Button("匹配", variant="primary", elem_id="policy-match-btn", scale=2)
+                        md_file = gr.DownloadButton(
+                            "下载 Markdown", interactive=False, elem_id="policy-md", size="md", scale=1
+                        )
+                        csv_file = gr.DownloadButton(
+                            "下载 CSV", interactive=False, elem_id="policy-csv", size="md", scale=1
+                        )
+                    report_html = gr.HTML(POLICY_EMPTY, elem_id="policy-report", js_on_load=POLICY_CHIPS_JS)
+                with gr.Column(scale=2, min_width=300, elem_id="policy-side"):
+                    policy_panel = gr.HTML(POLICY_PANEL_EMPTY, elem_id="policy-panel", js_on_load=None)
 
         # ------------------------------------------------------------ events
 
@@ -515,7 +750,13 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
         up.click(rate_up, [comment, exchanges, selected], [fb_status, comment], api_name="feedback_up")
         down.click(rate_down, [comment, exchanges, selected], [fb_status, comment], api_name="feedback_down")
         export_btn.click(export_csv, None, [export_file], api_name="export_feedback")
-        demo.load(on_load, None, [chapter, table, panel], api_visibility="private")
+        demo.load(on_load, None, [chapter, table, panel, industry], api_visibility="private")
+        policy_inputs = [industry, city, traits, description]
+        policy_outputs = [report_html, md_file, csv_file, policy_panel]
+        match_btn.click(match_policy, policy_inputs, policy_outputs, api_name="match_policy")
+        report_html.click(
+            open_policy_citation, None, [policy_panel], api_visibility="private", show_progress="hidden"
+        ).then(None, js=POLICY_SCROLL_JS)
         chapter.change(pick_chapter, [chapter], [location], api_visibility="private")
         location.change(read_location, [location], [toc_text], api_visibility="private")
         category.change(filter_indicators, [category, attribute], [table], api_visibility="private")

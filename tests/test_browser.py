@@ -1,6 +1,8 @@
-"""The UI in headless Debian Chromium: ask, read the answer, click a citation chip, see the quote marked.
+"""The UI in headless Debian Chromium: ask, read the answer, click a citation chip, see the quote marked;
+match an enterprise to the plan's clauses and open one.
 
-Also saves docs/ui.png (1280x900) and docs/ui-mobile.png (390x844). Run with ``pytest -m browser``.
+Also saves docs/ui.png (1280x900), docs/ui-mobile.png (390x844) and docs/ui-policy.png (1280x900).
+Run with ``pytest -m browser``.
 """
 
 from __future__ import annotations
@@ -196,3 +198,35 @@ def test_phone_width(driver: WebDriver, live_server: str) -> None:
     mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
     assert "70%" in mark.text.replace(" ", "")
     _screenshot(driver, "ui-mobile.png")
+
+
+def _pick(driver: WebDriver, dropdown: str, option: str) -> None:
+    """Open a Gradio dropdown and choose an option by its label."""
+    _wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f"#{dropdown} input"))).click()
+    choice = (By.XPATH, f"//*[@role='option' and @aria-label='{option}']")
+    _wait(driver).until(ec.element_to_be_clickable(choice)).click()
+    _wait(driver).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f"#{dropdown} input").get_attribute("value") == option
+    )
+
+
+def test_policy_match_tab(driver: WebDriver, live_server: str) -> None:
+    _viewport(driver, 1280, 900)
+    _open(driver, live_server)
+    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '企业政策匹配')]").click()
+    _pick(driver, "policy-industry", "船舶与海工装备产业集群")
+    _pick(driver, "policy-city", "大连")
+    driver.find_element(By.ID, "policy-match-btn").click()
+    _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-report .clause"))
+    report = driver.find_element(By.ID, "policy-report")
+    assert "所属产业的目标" in report.text and "匹配理由" in report.text
+    chips = driver.find_elements(By.CSS_SELECTOR, "#policy-report .cite-chip")
+    chip = next(c for c in chips if "船舶" in (c.get_attribute("data-quote") or ""))
+    quote = chip.get_attribute("data-quote") or ""
+    chip.click()
+    mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#policy-panel mark")))
+    assert "船舶" in mark.text and mark.text.replace(" ", "") in quote.replace(" ", "")
+    assert chip.get_attribute("data-location") in driver.find_element(By.ID, "policy-panel").text
+    assert driver.find_element(By.ID, "policy-md").is_enabled()
+    assert driver.find_element(By.ID, "policy-csv").is_enabled()
+    _screenshot(driver, "ui-policy.png")
