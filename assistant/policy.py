@@ -19,25 +19,10 @@ from .errors import InputError
 from .extractive import Dense, Extractor, Sentence
 from .normalize import match_key
 from .parse import Document
-from .query import content_terms
+from .query import PREFECTURES, content_terms
 from .tokens import Tokenizer
 
-CITIES = (
-    "沈阳",
-    "大连",
-    "鞍山",
-    "抚顺",
-    "本溪",
-    "丹东",
-    "锦州",
-    "营口",
-    "阜新",
-    "辽阳",
-    "盘锦",
-    "铁岭",
-    "朝阳",
-    "葫芦岛",
-)
+CITIES = PREFECTURES  # a profile names one of the 14 cities
 TRAITS: dict[str, tuple[str, ...]] = {
     "民营": ("民营", "民间投资", "非公"),
     "专精特新": ("专精特新", "小巨人", "单项冠军"),

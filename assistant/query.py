@@ -52,7 +52,8 @@ PROVINCES = (
     "西藏",
 )
 LOCAL = re.compile(r"都市圈|新区|开发区|县|自贸|十四五")  # a subject below or before the province-wide table
-CITIES = (
+# The 14 prefecture-level cities of Liaoning (专栏19 positions 12 of them; 沈阳 and 大连 are the "双核").
+PREFECTURES = (
     "沈阳",
     "大连",
     "鞍山",
@@ -67,9 +68,9 @@ CITIES = (
     "铁岭",
     "朝阳",
     "葫芦岛",
-    "沈抚",
-    "金普",
 )
+# Places an answer or a follow-up may name: the cities and the two named new areas.
+CITIES = (*PREFECTURES, "沈抚", "金普")
 WHERE_WORDS = (
     "哪一章",
     "哪一节",

@@ -563,8 +563,15 @@ def document_errors(app: FastAPI) -> None:
                     codes += ["502", "504"]
                 if method == "post" and path == "/v1/chat/completions":
                     ok = op["responses"].setdefault("200", {"description": "OK"})
+                    # each server-sent event (as SSE-aware clients and schemathesis parse it):
+                    # `data:` a chat.completion.chunk JSON, the last one `[DONE]`
                     ok.setdefault("content", {})["text/event-stream"] = {
-                        "schema": {"type": "string", "description": "`stream: true`: server-sent events."}
+                        "schema": {
+                            "type": "object",
+                            "description": "`stream: true`: one server-sent event.",
+                            "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+                            "required": ["data"],
+                        }
                     }
                 for code in codes:
                     existing = op["responses"].get(code, {})
