@@ -331,6 +331,9 @@ def asked_unit(text: str) -> str | None:
     m = _UNIT_AFTER.search(text)
     if m:
         return m.group(1)
+    if "多少" in text and re.search(r"生产总值|GDP", text, re.I):
+        # GDP questions ask either for a growth rate or for an amount
+        return "%" if re.search(r"增长|增速|比重|占", text) else "money"
     if "多少" in text and any(w in text for w in _PERCENT_WORDS):
         return "%"
     if (
