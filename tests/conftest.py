@@ -43,39 +43,7 @@ def api_client(http_settings: Settings, assistant: Assistant):  # type: ignore[n
 @pytest.fixture(scope="session")
 def live_server(http_settings: Settings, assistant: Assistant):  # type: ignore[no-untyped-def]
     """The real app (API + UI, as app.py builds it) served by uvicorn on a free port; yields its URL."""
-    import socket
-    import sys
-    import threading
-    import time
-    from pathlib import Path
+    from tests.helpers import app_module, serve
 
-    import uvicorn
-
-    root = str(Path(__file__).resolve().parent.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    import app as app_module
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app_module.build_app(http_settings, assistant),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app_module().build_app(http_settings, assistant)) as url:
+        yield url

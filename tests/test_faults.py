@@ -19,7 +19,6 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from assistant.facade import Assistant
 from assistant.feedback import FeedbackStore
 from assistant.index import MANIFEST, load_or_build, staleness
 from assistant.normalize import contains
+from tests.helpers import serve
 
 Q = "到2030年清洁能源装机占比达到多少？"
 OUTCOMES: list[str] = []
@@ -361,29 +361,6 @@ def test_llm_fault_over_http_is_a_200_with_a_notice(
 # --------------------------------------------------------------------------- deadline and concurrency cap
 
 
-@contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port (bounded start and stop)."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=_closed_port(), log_level="warning", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 class _Slow:
     """The real assistant, but every answer takes ``delay`` seconds (a slow LLM)."""
 
@@ -404,7 +381,7 @@ def test_slow_llm_hits_the_deadline_and_the_rest_keeps_answering(
     """A real slow LLM call (the fake sleeps; the client timeout is longer than the request deadline)."""
     slow = _llm_assistant(assistant, f"{fake_llm}/slow/v1", llm_timeout=30)
     app = create_api(Settings(data_dir=tmp_path, request_timeout=1.0), slow)
-    with _serve(app) as url, httpx.Client(base_url=url, timeout=15) as client:
+    with serve(app) as url, httpx.Client(base_url=url, timeout=15) as client:
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
             asks = [pool.submit(client.post, "/api/ask", json={"question": Q}) for _ in range(2)]
@@ -432,7 +409,7 @@ def test_concurrency_cap_gives_503_and_never_stalls_the_rest(assistant: Assistan
         data_dir=tmp_path, max_concurrent_generations=2, queue_timeout=0.3, request_timeout=10
     )
     app = create_api(settings, _Slow(assistant, 1.5))  # type: ignore[arg-type]
-    with _serve(app) as url, httpx.Client(base_url=url, timeout=15) as client:
+    with serve(app) as url, httpx.Client(base_url=url, timeout=15) as client:
         with ThreadPoolExecutor(6) as pool:
             asks = [pool.submit(client.post, "/api/ask", json={"question": Q}) for _ in range(5)]
             time.sleep(0.1)
