@@ -246,6 +246,13 @@ class Extractor:
             return self._abstain(q, ranked)
         best = ranked[0][1]
         loc = best.location
+        if loc.kind == "box" and loc.parent and re.search(r"哪[一个]?[节章]|第几[节章]", q.text):
+            # "哪一节" asks for a section: a box answers through the section it belongs to
+            section = self.doc[loc.parent]
+            lead = next((s for _, s in ranked if s.location.id == section.id), None)
+            quotes = [lead, best] if lead else [best]
+            text = f"相关内容在{section.cite}（{section.path}），并见其后的{loc.cite}。例如：{best.text}"
+            return Draft("where", False, text, _cite(quotes))
         where = loc.cite
         if loc.kind == "box" and loc.parent:
             where += f"（位于{self.doc[loc.parent].cite}之后）"

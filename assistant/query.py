@@ -18,6 +18,7 @@ from .tokens import Tokenizer
 _CN = "一二三四五六七八九十"
 REF_SECTION = re.compile(rf"第\s*([{_CN}\d]+)\s*章\s*(?:第\s*([{_CN}\d]+)\s*节)?")
 REF_BOX = re.compile(rf"专栏\s*([{_CN}\d]+)")
+QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 YEAR = re.compile(r"(20\d{2})\s*年?")
 PROVINCES = (
     "吉林",
@@ -243,6 +244,8 @@ def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
         ):
             continue
         terms.append(tok)
+    # a phrase the asker put in quotes ("之都", “一枢纽、四中心”) is a term as a whole
+    terms += [m.strip() for m in QUOTED.findall(text) if len(m.strip()) >= 2]
     # cut_for_search yields both a long word and its parts; keep the parts only when alone.
     longest = sorted(set(terms), key=len, reverse=True)
     kept: list[str] = []
