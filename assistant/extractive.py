@@ -40,6 +40,7 @@ COUNTERS = (
 )  # "多少个" is answered by "30家"  # 发展基础: what was achieved in 2021-2025, not targets
 
 
+_PART_WORDS = frozenset({"方向", "方面", "部分", "领域", "内容", "任务", "类", "几类", "项目"})
 Dense = dict[tuple[str, int], float]  # (location, paragraph index) → similarity to the question
 
 
@@ -178,6 +179,9 @@ class Extractor:
             targets = q.refs or focus
             if targets:
                 return self._summary(self.doc[targets[0]])
+        if q.kind == "list" and q.refs and self._about_whole(q, self.doc[q.refs[0]]):
+            # "专栏5的未来产业布局分为哪几个方向？": the answer is the location's own items
+            return self._summary(self.doc[q.refs[0]])
         if q.refs and q.kind not in ("where",):
             # a question naming 专栏N / 第X章第Y节 is answered from there when that location can
             ranked_refs = self.rank(q, list(q.refs), {r: 0 for r in q.refs})
@@ -327,12 +331,16 @@ class Extractor:
         key = match_key(text)
         return sum(1 for t in q.terms if match_key(t) in key)
 
+    @staticmethod
+    def _about_whole(q: Question, loc: Location) -> bool:
+        """True when every subject term of the question is in the location's own title."""
+        title = match_key(loc.title)
+        return all(match_key(t) in title or t in _PART_WORDS for t in q.terms)
+
     def _summary(self, loc: Location) -> Draft:
         leads = [p.lead for p in loc.paragraphs if p.lead] or [split_sentences(loc.text)[0]]
-        quotes = [
-            Sentence(loc, 0, f"{lead}。") if not lead.endswith("。") else Sentence(loc, 0, lead)
-            for lead in leads
-        ]
+        # quote each lead as printed: "做强核能产业。", or "未来制造" before its colon
+        quotes = [Sentence(loc, 0, f"{lead}。" if f"{lead}。" in loc.text else lead) for lead in leads]
         items = "；".join(lead.rstrip("。") for lead in leads)
         text = f"{loc.cite}（{loc.path}）主要讲了：{items}。"
         return Draft("reference", False, text, _cite(quotes[:8]))

@@ -32,6 +32,10 @@ ITEM_START_RE = re.compile(rf"^([（(][{_CN}]+[）)]|\d+[.．、])")
 # A line that ends a sentence (or a sub-heading) cannot continue across a page break.
 SENTENCE_END = tuple("。！？；：”」』")
 LEAD_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．]\s*)?([^。，；：！？]{2,30})。")
+# An enumerated box item may name its subject before a colon: "（一）未来制造：支持…".
+ITEM_LEAD_RE = re.compile(
+    r"^(?:[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．]\s*)([^。，；：！？]{2,30})[：:]"
+)
 
 # 专栏26 has no header line in the source; its title is not printed anywhere, so the title below is
 # an editorial label chosen from its content (flagged by ``Location.recovered``), never a quote.
@@ -251,7 +255,7 @@ def _join_breaks(lines: list[_Line]) -> list[Paragraph]:
             body += nxt
             end = lines[i + 1].end
             i += 1
-        lead_match = LEAD_RE.match(body)
+        lead_match = LEAD_RE.match(body) or ITEM_LEAD_RE.match(body)
         paragraphs.append(Paragraph(body, start, end, lead_match.group(1) if lead_match else None))
         i += 1
     return paragraphs

@@ -139,3 +139,11 @@ def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
     final = pieces[-1]
     assert isinstance(final, Answer)
     assert "".join(p for p in pieces[:-1] if isinstance(p, str)) == final.text
+
+
+def test_list_of_a_named_box_returns_its_items(assistant: Assistant) -> None:
+    a = assistant.ask("专栏5的未来产业布局分为哪几个方向？")
+    assert a.cited_locations == ("box5",)
+    for item in ("未来制造", "未来空间", "未来能源", "未来健康", "未来信息", "未来材料"):
+        assert item in a.text
+    _check_quotes(assistant, a)
