@@ -39,6 +39,7 @@ import httpx
 from tqdm import tqdm
 
 from .answers import Answer, Citation, Turn
+from .bench import percentile
 from .config import ROOT
 from .normalize import contains
 
@@ -347,17 +348,6 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (``q`` in 0..100) of a non-empty sequence."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
 def answer_metrics(items: Sequence[ItemResult]) -> dict[str, Any]:
     """Answer, citation, quote and abstention metrics over ``items``."""
     answerable = [r for r in items if r.answerable]
@@ -400,7 +390,7 @@ def latency_metrics(items: Sequence[ItemResult]) -> dict[str, dict[str, float]]:
             stages.setdefault(stage, []).append(ms)
         stages.setdefault("ask_wall", []).append(r.wall_ms)
     return {
-        stage: {"p50": round(_percentile(v, 50), 2), "p95": round(_percentile(v, 95), 2), "n": len(v)}
+        stage: {"p50": round(percentile(v, 50), 2), "p95": round(percentile(v, 95), 2), "n": len(v)}
         for stage, v in stages.items()
     }
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from assistant.bench import percentile
+
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "8"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "10"))
 QUESTIONS = [
@@ -46,11 +48,6 @@ def _valid(endpoint: str, r: httpx.Response) -> bool:
     if endpoint == "search":
         return len(body.get("results", [])) == 5
     return bool(body["choices"][0]["message"]["content"])
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def test_concurrent_load_has_no_errors(live_server: str) -> None:
@@ -89,13 +86,13 @@ def test_concurrent_load_has_no_errors(live_server: str) -> None:
     wall = time.monotonic() - started
     every = [x for values in latencies.values() for x in values]
     lines = [
-        f"  {name:<7} n={len(v):>5}  p50={statistics.median(v):7.1f} ms  p95={_pct(v, 0.95):7.1f} ms"
+        f"  {name:<7} n={len(v):>5}  p50={statistics.median(v):7.1f} ms  p95={percentile(v, 95):7.1f} ms"
         f"  max={max(v):7.1f} ms"
         for name, v in sorted(latencies.items())
     ]
     print(
         f"\n[load] {CLIENTS} clients × {SECONDS:g}s on loopback: {len(every)} requests, {len(errors)} errors,"
-        f" {len(every) / wall:.1f} req/s, p95 {_pct(every, 0.95):.1f} ms\n" + "\n".join(lines)
+        f" {len(every) / wall:.1f} req/s, p95 {percentile(every, 95):.1f} ms\n" + "\n".join(lines)
     )
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors[:5]
