@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answers import Answer, Citation, Turn
+from .answers import Answer, Turn
 from .citations import unsupported_numbers, verify_citations
 from .config import Settings
 from .errors import GeneratorError
@@ -143,7 +143,7 @@ class AnswerChain:
             q, hits, state["focus"], self.retriever.paragraph_scores(state["query"])
         )
         state["draft"], state["notice"] = draft, None
-        if self.llm is not None and not state.get("stream_llm"):
+        if self.llm is not None:
             try:
                 state["draft"] = self._llm_draft(state["query"], hits, draft)
             except GeneratorError as exc:
@@ -196,20 +196,10 @@ class AnswerChain:
     def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
         """Yield text pieces, then the verified :class:`Answer`.
 
-        Offline, the verified answer is computed first and streamed in short pieces. With an LLM
-        the tokens stream as they arrive; the final Answer (verified, possibly the extractive
-        fallback) follows and is authoritative.
+        The answer is verified before anything is shown (an LLM's unverified tokens never reach
+        the user), then streamed in short pieces; the final Answer is authoritative.
         """
-        if self.llm is None:
-            answer = self.invoke(question, history)
-            for i in range(0, len(answer.text), 12):
-                yield answer.text[i : i + 12]
-            yield answer
-            return
         answer = self.invoke(question, history)
-        yield answer.text
+        for i in range(0, len(answer.text), 12):
+            yield answer.text[i : i + 12]
         yield answer
-
-
-def citation_lines(citations: tuple[Citation, ...]) -> str:
-    return "\n".join(f"[{i}] {c.location} {c.title}：「{c.quote}」" for i, c in enumerate(citations, 1))

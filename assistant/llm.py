@@ -9,7 +9,6 @@ in ``prompts/`` and are rendered strictly (a missing variable is an error, not a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -83,15 +82,6 @@ class LLMGenerator:
         if not text.strip():
             raise GeneratorError("大模型服务返回了空回答。")
         return text.strip()
-
-    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
-        try:
-            for chunk in self.model.stream(self._messages(question, hits)):
-                piece = chunk.content if isinstance(chunk.content, str) else ""
-                if piece:
-                    yield piece
-        except Exception as exc:
-            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
 
     def condense(self, question: str, history: list[Turn]) -> str:
         lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-6:])
