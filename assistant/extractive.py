@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
@@ -107,16 +107,15 @@ class Extractor:
             for loc in document.locations
         }
         self._all_keys = [s.key for sents in self.sentences.values() for s in sents]
-        self._idf: dict[str, float] = {}
+        # bounded: question terms are user input, so an unbounded dict would grow without end
+        self.idf = lru_cache(maxsize=8192)(self._idf)
 
     # ------------------------------------------------------------------ scoring
 
-    def idf(self, term: str) -> float:
-        if term not in self._idf:
-            key = match_key(term)
-            df = sum(1 for k in self._all_keys if key in k)
-            self._idf[term] = math.log((len(self._all_keys) + 1) / (df + 0.5))
-        return self._idf[term]
+    def _idf(self, term: str) -> float:
+        key = match_key(term)
+        df = sum(1 for k in self._all_keys if key in k)
+        return math.log((len(self._all_keys) + 1) / (df + 0.5))
 
     def coverage(self, terms: tuple[str, ...], sentence: Sentence) -> float:
         if not terms:
