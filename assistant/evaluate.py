@@ -58,6 +58,13 @@ QUESTION_TYPES = (
     "indicator",
     "enterprise",
     "followup",
+    # the kinds of the blind set (evals/blind.jsonl), written the way people ask
+    "official",
+    "spoken",
+    "multiturn",
+    "structure",
+    "summary",
+    "about",
     "unanswerable",
 )
 UNANSWERABLE = "unanswerable"
@@ -85,6 +92,8 @@ class Question:
     gold: tuple[str, ...]
     keys: tuple[tuple[str, ...], ...]
     note: str = ""
+    # key groups the answer must contain that the plan does not state verbatim (a count, a difference)
+    computed: tuple[tuple[str, ...], ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -100,6 +109,7 @@ def _question(row: dict[str, Any]) -> Question:
         gold=tuple(row.get("gold") or ()),
         keys=tuple(tuple(group) for group in row.get("keys") or ()),
         note=str(row.get("note", "")),
+        computed=tuple(tuple(group) for group in row.get("computed") or ()),
     )
 
 
@@ -325,13 +335,13 @@ def score_item(backend: Backend, q: Question) -> ItemResult:
         type=q.type,
         question=q.question,
         gold=list(q.gold),
-        keys=[list(g) for g in q.keys],
+        keys=[list(g) for g in q.keys + q.computed],
         answer=text,
         abstained=abstained,
         query=answer.query if answer else "",
         cited=list(answer.cited_locations) if answer else [],
         quotes_ok=[_quote_ok(backend, c) for c in answer.citations] if answer else [],
-        keys_ok=(answer is not None and not abstained and keys_satisfied(text, q.keys))
+        keys_ok=(answer is not None and not abstained and keys_satisfied(text, q.keys + q.computed))
         if q.answerable
         else None,
         ranks=ranks,
