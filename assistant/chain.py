@@ -1,8 +1,9 @@
 """The answering chain (LangChain Runnables): condense → retrieve → generate → verify.
 
 LangChain stays in this layer: the retriever adapter wraps our own :class:`Retriever`, and the
-steps are ``RunnableLambda`` stages over a plain state dict, each timed. Our own types
-(:class:`Answer`, :class:`Citation`) never import LangChain.
+steps are ``RunnableLambda`` stages over one typed :class:`State`, each timed. The answering core
+itself (:mod:`assistant.answering`: normalise, follow-ups, intent, composers, verification) never
+imports LangChain, and neither do our own types (:class:`Answer`, :class:`Citation`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -18,21 +20,48 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from .answering.compose import Context, compose
+from .answering.followup import Resolved, resolve
+from .answering.intent import Intent, Request, understand
+from .answering.lexicon import plan_terms_for
+from .answering.model import PlanModel, build_vocabulary
+from .answering.normalize import normalize_question
+from .answering.verify import unsupported_numbers
 from .answers import Answer, Turn
-from .citations import unsupported_numbers, verify_citations
+from .citations import verify_citations
 from .config import Settings
 from .errors import GeneratorError
-from .extractive import Draft, Extractor
-from .followup import resolve
+from .extractive import Dense, Draft, Extractor
 from .llm import LLMGenerator, load_prompts, make_chat_model, parse_markers
 from .parse import Document
-from .query import classify, classify_followup
+from .policy import PolicyMatcher
+from .query import classify_followup
 from .retrieve import DENSE_WEIGHT, Hit, Retriever
-from .tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 TOP_K = 8
-State = dict[str, Any]
+# intents whose questions lean on meaning more than on the plan's wording
+_BROAD = {Intent.ENTERPRISE, Intent.ABOUT, Intent.OVERVIEW, Intent.FACT, Intent.LIST, Intent.TARGETS}
+
+
+@dataclass
+class State:
+    """What the stages pass along; each stage fills its part."""
+
+    question: str
+    history: list[Turn]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    resolved: Resolved | None = None
+    request: Request | None = None
+    hits: list[Hit] = field(default_factory=list)
+    dense: Dense = field(default_factory=dict)
+    draft: Draft | None = None
+    notice: str | None = None
+    answer: Answer | None = None
+
+    @property
+    def query(self) -> str:
+        return self.request.text if self.request else self.question
 
 
 class PlanRetriever(BaseRetriever):
@@ -58,7 +87,7 @@ def _timed(stage: str, fn: Callable[[State], State]) -> Runnable[State, State]:
     def run(state: State) -> State:
         started = time.perf_counter()
         out = fn(state)
-        out["timings_ms"][stage] = round((time.perf_counter() - started) * 1000, 2)
+        out.timings_ms[stage] = round((time.perf_counter() - started) * 1000, 2)
         return out
 
     return RunnableLambda(run, name=stage)
@@ -72,6 +101,10 @@ class AnswerChain:
         # Questions in everyday words lean on meaning more than on the plan's wording.
         self.lc_broad_retriever = PlanRetriever(retriever=retriever, dense_weight=1.0)
         self.extractor = Extractor(document)
+        tokenizer = retriever.index.tokenizer
+        self.model = PlanModel(document, self.extractor, tokenizer)
+        self.vocabulary = build_vocabulary(document, tokenizer)
+        self.matcher = PolicyMatcher(document, self.extractor, tokenizer)
         self.llm = llm
         self.chain: Runnable[State, State] = (
             _timed("condense", self._condense)
@@ -111,85 +144,104 @@ class AnswerChain:
     # ------------------------------------------------------------------ stages
 
     def _condense(self, state: State) -> State:
-        resolved = resolve(state["question"], state["history"], self.document)
+        question = normalize_question(state.question, self.vocabulary)
+        history = self._resolved_history(state.history)
+        resolved = resolve(question, history, self.document, self.model.items, self.model.subject_of)
         query = resolved.query
         if resolved.is_followup and self.llm is not None:
             try:
-                query = self.llm.condense(state["question"], state["history"]) or query
+                query = self.llm.condense(state.question, state.history) or query
             except GeneratorError as exc:
                 log.warning("condense fell back to the offline rewrite: %s", exc)
-        tokenizer = self.extractor_tokenizer
+        request = understand(query, self.model)
         if resolved.core and query == resolved.query:
-            q = classify_followup(resolved.core, resolved.frame, self.document, tokenizer)
-        else:
-            q = classify(query, self.document, tokenizer)
-        state.update(query=query, focus=resolved.focus, q=q)
+            # the follow-up's own words decide its subject; the previous question lends the rest
+            q = classify_followup(resolved.core, resolved.frame, self.document, self.model.tokenizer)
+            intent = (
+                Intent(q.kind) if q.kind in ("figure", "when", "where", "list", "fact") else request.intent
+            )
+            request = replace(request, q=q, intent=intent)
+        state.resolved, state.request = resolved, request
         return state
 
-    @property
-    def extractor_tokenizer(self) -> Tokenizer:
-        return self.retriever.index.tokenizer
+    def _resolved_history(self, history: list[Turn]) -> list[Turn]:
+        """The conversation with each earlier question made standalone, in order, so that a
+        follow-up of a follow-up ("大连呢？" then "那锦州呢？") leans on what was really asked."""
+        out: list[Turn] = []
+        for turn in history:
+            content = normalize_question(turn.content, self.vocabulary if turn.role == "user" else None)
+            if turn.role == "user" and out:
+                content = resolve(content, out, self.document, self.model.items, self.model.subject_of).query
+            out.append(Turn(turn.role, content))
+        return out
 
     def _retrieve(self, state: State) -> State:
-        q = state["q"]
-        broad = q.kind == "enterprise" or (q.kind in ("fact", "list") and not q.unit and not q.refs)
-        docs = (self.lc_broad_retriever if broad else self.lc_retriever).invoke(state["query"])
-        state["hits"] = [d.metadata["hit"] for d in docs]
+        request = state.request
+        assert request is not None
+        query = _expanded(request.text)
+        broad = request.intent in _BROAD and not request.q.unit and not request.q.refs
+        retriever = self.lc_broad_retriever if broad else self.lc_retriever
+        state.hits = [d.metadata["hit"] for d in retriever.invoke(query)]
+        state.dense = self.retriever.paragraph_scores(query)
         return state
+
+    def _offline(self, state: State) -> Draft:
+        assert state.request is not None and state.resolved is not None
+        ctx = Context(self.model, tuple(state.hits), state.dense, state.resolved.focus)
+        return compose(state.request, ctx, self.matcher, state.resolved.item)
 
     def _generate(self, state: State) -> State:
-        q, hits = state["q"], state["hits"]
-        draft = self.extractor.answer(
-            q, hits, state["focus"], self.retriever.paragraph_scores(state["query"])
-        )
-        state["draft"], state["notice"] = draft, None
-        if self.llm is not None:
-            try:
-                state["draft"] = self._llm_draft(state["query"], hits, draft)
-            except GeneratorError as exc:
-                state["notice"] = f"{exc} 以下为离线摘录答案。"
+        if self.llm is None:
+            state.draft = self._offline(state)
+            return state
+        try:
+            state.draft = self._llm_draft(state)
+        except GeneratorError as exc:
+            state.notice = f"{exc} 以下为离线摘录答案。"
+            state.draft = self._offline(state)
         return state
 
-    def _llm_draft(self, query: str, hits: list[Hit], fallback: Draft) -> Draft:
+    def _llm_draft(self, state: State) -> Draft:
+        """The LLM's answer; the offline draft is computed only when the LLM refuses."""
         assert self.llm is not None
-        text = self.llm.generate(query, hits)
-        cleaned, citations, refused = parse_markers(text, hits)
+        text = self.llm.generate(state.query, state.hits)
+        cleaned, citations, refused = parse_markers(text, state.hits)
         if refused:
-            return Draft(fallback.kind, True, cleaned, fallback.citations if fallback.abstained else ())
+            offline = self._offline(state)
+            return Draft(offline.kind, True, cleaned, offline.citations if offline.abstained else ())
         verified = verify_citations(citations, self.document)
         if not verified or unsupported_numbers(cleaned, verified):
             raise GeneratorError("大模型的回答无法与规划原文核对（缺少有效引用或数字与原文不符）。")
-        return Draft(fallback.kind, False, cleaned, verified)
+        return Draft("llm", False, cleaned, verified)
 
     def _verify(self, state: State) -> State:
-        draft: Draft = state["draft"]
+        draft = state.draft
+        assert draft is not None
         citations = verify_citations(draft.citations, self.document)
         abstained = draft.abstained
         text = draft.text
-        if not abstained and (not citations or unsupported_numbers(text, citations)):
+        if not abstained and (not citations or unsupported_numbers(text, citations, draft.computed)):
             # never show a figure the quotes do not carry
             log.warning("answer dropped: unverifiable against its quotes: %s", text[:80])
             abstained, text = True, "规划纲要中没有找到能够核实的答案。"
-        state["answer"] = Answer(
+        state.answer = Answer(
             text=text,
             citations=citations,
             abstained=abstained,
-            query=state["query"],
-            kind=draft.kind,
-            timings_ms=state["timings_ms"],
-            notice=state.get("notice"),
+            query=state.query,
+            kind="abstain" if abstained and draft.kind == "open" else draft.kind,
+            timings_ms=state.timings_ms,
+            notice=state.notice,
         )
         return state
 
     # ------------------------------------------------------------------ entry points
 
-    def _state(self, question: str, history: list[Turn]) -> State:
-        return {"question": question, "history": history, "timings_ms": {}}
-
     def invoke(self, question: str, history: list[Turn]) -> Answer:
         started = time.perf_counter()
-        state = self.chain.invoke(self._state(question, history))
-        answer: Answer = state["answer"]
+        state = self.chain.invoke(State(question, history))
+        answer = state.answer
+        assert answer is not None
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
@@ -203,3 +255,9 @@ class AnswerChain:
         for i in range(0, len(answer.text), 12):
             yield answer.text[i : i + 12]
         yield answer
+
+
+def _expanded(query: str) -> str:
+    """The searched text: the question, plus the plan's terms for its everyday words and departments."""
+    extra = plan_terms_for(query)
+    return f"{query} {' '.join(extra)}" if extra else query

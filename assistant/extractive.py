@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from typing import Any
 
 from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
@@ -26,6 +28,8 @@ SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 # Calibrated on the project's question set (evals/questions.jsonl): below this share of the
 # question's subject terms (idf-weighted) in one sentence, the plan is taken not to answer it.
 MIN_COVERAGE = 0.55
+# Below this share an abstention points to no section at all (the question shares nothing with it).
+NEAR_COVERAGE = 0.3
 RETROSPECTIVE = ("ch1.s1",)
 COUNTERS = (
     "个",
@@ -73,6 +77,9 @@ class Draft:
     abstained: bool
     text: str
     citations: tuple[Citation, ...]
+    # numbers the answer derives from the plan rather than quotes (a count of sections, a
+    # difference of two table cells); each is shown marked as computed
+    computed: tuple[str, ...] = ()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -148,7 +155,19 @@ class Extractor:
         years = [y for y in q.years if y not in (2025, 2030)]
         if any(str(y) not in text for y in years):
             return False
-        return all(p in s.text for p in q.provinces)
+        return all(p in s.text for p in q.provinces) and self._bound(s)
+
+    def _bound(self, s: Sentence) -> bool:
+        """A figure belongs to the named thing asked about: its sentence or its item head names it.
+
+        "到2030年，集群营收规模达到1050亿元。" is the target of the cluster its item head names, and
+        never an answer about another cluster.
+        """
+        subjects = getattr(self, "_subjects", [])
+        if not subjects:
+            return True
+        names = [match_key(n) for e in subjects for n in (e.name, *e.aliases) if len(n) >= 2]
+        return any(n in s.key or n in s.lead_key for n in names)
 
     def rank(
         self, q: Question, locations: list[str], hits_rank: dict[str, int]
@@ -169,8 +188,11 @@ class Extractor:
         hits: list[Hit],
         focus: tuple[str, ...] = (),
         paragraph_scores: dict[tuple[str, int], float] | None = None,
+        subjects: Sequence[Any] = (),
     ) -> Draft:
         dense = paragraph_scores or {}
+        # named things a figure must belong to (a cluster, a programme): see _bound
+        self._subjects = [s for s in subjects if getattr(s, "kind", "") == "cluster"]
         rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)
@@ -200,7 +222,7 @@ class Extractor:
         if q.kind == "where":
             return self._where(q, ranked)
         if q.kind == "enterprise":
-            return self._passages(q, ranked, hits, dense, n=3)
+            return self._open(q, ranked)
         if q.kind == "list":
             return self._list(q, ranked, hits, dense)
         return self._figure_or_fact(q, ranked, hits, dense)
@@ -236,7 +258,7 @@ class Extractor:
             body = "".join(x.text for x in quotes)
             return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
         if not strict and _open_question(q):
-            return self._passages(q, ranked, hits, dense, n=2)
+            return self._open(q, ranked)
         if q.inherited_unit and q.unit:
             # a follow-up borrowed the previous question's unit: any figure will do
             return self._figure_or_fact(replace(q, unit=None, inherited_unit=False), ranked, hits, dense)
@@ -267,7 +289,7 @@ class Extractor:
     ) -> Draft:
         if not ranked or ranked[0][0] < MIN_COVERAGE:
             if _open_question(q):
-                return self._passages(q, ranked, hits, dense, n=2)
+                return self._open(q, ranked)
             return self._abstain(q, ranked)
         best = ranked[0][1]
         loc = best.location
@@ -287,49 +309,6 @@ class Extractor:
         body = "".join(x.text for x in quotes)
         return Draft("list", False, f"根据{loc.cite}：{body}", _cite(quotes))
 
-    def _passages(
-        self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense, n: int
-    ) -> Draft:
-        """Open questions in everyday words: the best paragraph of each of the top locations.
-
-        The words of such questions rarely occur in the plan, so the retrieval ranking (which
-        includes the dense side) picks the locations and character overlap picks the paragraph.
-        """
-        hit_rank = {loc: r for r, loc in enumerate(dict.fromkeys(h.location for h in hits))}
-        # candidates: every paragraph of the top locations, and the best paragraphs anywhere
-        candidates = {
-            (loc, i) for loc in list(hit_rank)[: n + 1] for i in range(len(self.doc[loc].paragraphs))
-        }
-        candidates |= set(sorted(dense, key=lambda k: -dense[k])[:6])
-        if not candidates:
-            return self._abstain(q, ranked)
-        qgrams = _bigrams(match_key(q.text))
-
-        def score(key: tuple[str, int]) -> float:
-            text = self.doc[key[0]].paragraphs[key[1]].text
-            return (
-                dense.get(key, 0.0) * 20  # dense similarity dominates; word overlap breaks ties
-                + 0.2 * len(_bigrams(match_key(text)) & qgrams)
-                + 0.5 * self._term_hits(q, text)
-                + 0.5 / (1 + hit_rank.get(key[0], 5))
-            )
-
-        quotes: list[Sentence] = []
-        for key in sorted(candidates, key=score, reverse=True):
-            if key[0] in {s.location.id for s in quotes}:
-                continue
-            loc = self.doc[key[0]]
-            quotes.append(Sentence(loc, key[1], _clip(loc.paragraphs[key[1]].text, 300)))
-            if len(quotes) == n:
-                break
-        parts = [f"{s.location.cite}：{s.text}" for s in quotes]
-        text = "规划中与此最相关的内容：\n" + "\n".join(f"· {p}" for p in parts)
-        return Draft(q.kind, False, text, _cite(quotes))
-
-    def _term_hits(self, q: Question, text: str) -> int:
-        key = match_key(text)
-        return sum(1 for t in q.terms if match_key(t) in key)
-
     @staticmethod
     def _about_whole(q: Question, loc: Location) -> bool:
         """True when every subject term of the question is in the location's own title."""
@@ -344,9 +323,15 @@ class Extractor:
         text = f"{loc.cite}（{loc.path}）主要讲了：{items}。"
         return Draft("reference", False, text, _cite(quotes[:8]))
 
+    def _open(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
+        """No sentence answers an open question: an abstention the router may replace by an overview."""
+        return replace(self._abstain(q, ranked), kind="open")
+
     def _abstain(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
         near: list[Sentence] = []
-        for _, s in ranked:
+        for score, s in ranked:
+            if score < NEAR_COVERAGE:
+                break  # nothing shares the question's subject: point nowhere rather than anywhere
             if s.location.id not in {n.location.id for n in near}:
                 near.append(s)
             if len(near) == 2:
@@ -356,13 +341,12 @@ class Extractor:
             "%": "具体比例数值",
             "money": "具体金额",
         }.get(q.unit or "", "具体数值" if q.kind == "figure" else "相关内容")
-        subject = "、".join(q.terms[:4]) or q.text
         reason = ""
         if q.provinces:
             reason = f"本规划是辽宁省的规划，不包含{'、'.join(q.provinces)}的相关目标。"
         elif any(y not in (2025, 2030) for y in q.years):
             reason = f"规划的目标年份主要是2030年（远景展望到2035年），没有给出{'、'.join(str(y) for y in q.years)}年的数值。"
-        text = f"规划纲要中没有找到关于「{subject}」的{asked}，无法给出确切回答。{reason}"
+        text = f"规划纲要中没有找到这个问题的{asked}，无法给出确切回答。{reason}"
         if near:
             text += "相关内容可参阅：" + "；".join(f"{s.location.cite}" for s in near) + "。"
         return Draft(q.kind, True, text, _cite(near))
@@ -426,10 +410,6 @@ class Extractor:
 def _open_question(q: Question) -> bool:
     """A question with no figure, year or province constraint (answerable by a passage)."""
     return not q.unit and not q.provinces and not any(y not in (2025, 2030) for y in q.years)
-
-
-def _bigrams(key: str) -> set[str]:
-    return {key[i : i + 2] for i in range(len(key) - 1)}
 
 
 def _future(q: Question) -> bool:

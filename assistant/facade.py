@@ -19,7 +19,7 @@ from .embed import Embedder, make_embedder
 from .errors import InputError, NotFoundError
 from .index import Index, load_or_build
 from .parse import Document, Location, parse_file
-from .policy import PolicyMatcher, PolicyReport, Profile
+from .policy import PolicyReport, Profile
 from .retrieve import Hit, Mode, Retriever
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class Assistant:
         self.embedder = embedder
         self.retriever = chain.retriever
         self.chain = chain
-        self.matcher = PolicyMatcher(document, chain.extractor, index.tokenizer)
+        self.matcher = chain.matcher
 
     @classmethod
     def load(cls, settings: Settings | None = None, force_rebuild: bool = False) -> Assistant:

@@ -1,0 +1,103 @@
+"""One composer per kind of answer; :func:`compose` routes a request to the right one.
+
+Order matters only where a question could be read two ways: a place that does not exist is
+said so first; structure, outline, table, enterprise and everything-about questions have their
+own composers; figures, lists, where-questions and facts go to the sentence composer
+(:class:`assistant.extractive.Extractor`), which binds a figure to its subject; an open question
+without a sentence that answers it gets the overview composer, and without evidence an
+abstention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...policy import PolicyMatcher
+from ..intent import Intent, Request
+from . import about, enterprise, indicator_table, outline, overview, structure, targets
+from .common import Context, Draft, cite
+
+__all__ = ["Context", "Draft", "compose"]
+
+
+def compose(
+    req: Request, ctx: Context, matcher: PolicyMatcher | None = None, item: tuple[str, int] | None = None
+) -> Draft:
+    if item is not None:
+        return _item(ctx, item)
+    intent = req.intent
+    if intent is Intent.MISSING_PLACE:
+        return structure.missing(req, ctx)
+    special = {
+        Intent.STRUCTURE: lambda: structure.compose(req, ctx),
+        Intent.OUTLINE: lambda: outline.compose(req, ctx),
+        Intent.INDICATOR_TABLE: lambda: indicator_table.table(req, ctx),
+        Intent.ENTERPRISE: lambda: enterprise.compose(req, ctx, matcher) if matcher else None,
+        Intent.ABOUT: lambda: about.compose(req, ctx),
+        Intent.TARGETS: lambda: targets.compose(req, ctx),
+        Intent.OVERVIEW: lambda: overview.compose(req, ctx) if not req.q.refs else None,
+    }.get(intent)
+    if special is not None:
+        draft = special()
+        if draft is not None:
+            return draft
+    if intent is Intent.LIST:
+        grouped = _named_group(req, ctx)
+        if grouped is not None:
+            return grouped
+    extractor = ctx.model.extractor
+    draft = extractor.answer(req.q, list(ctx.hits), ctx.focus, ctx.dense, subjects=req.entities)
+    if draft.kind == "indicator" and not draft.abstained:
+        rows = extractor.indicator_rows(req.q)
+        computed = indicator_table.change(req, rows)
+        if computed:
+            text, numbers = computed
+            draft = replace(draft, text=draft.text + text, computed=numbers)
+    if draft.kind == "list" and not draft.abstained:
+        draft = _whole_grouped_list(req, ctx, draft)
+    if draft.abstained and draft.kind == "open":
+        found = overview.compose(req, ctx)
+        if found is not None:
+            return found
+    return draft
+
+
+def _named_group(req: Request, ctx: Context) -> Draft | None:
+    """ "世界级产业集群有哪些": the items a box lists under the sub-heading the question names."""
+    found = []
+    for box in ctx.model.doc.boxes:
+        items = ctx.model.items(box)
+        for group in dict.fromkeys(i.group for i in items if i.group):
+            if not group or len(group) < 2 or group not in req.text:
+                continue
+            members = [i for i in items if i.group == group]
+            # the rest of the question must be about this box ("产业集群" of 专栏2), not another list
+            context = box.title + "".join(i.head for i in members)
+            if all(t in group or group in t or t in context for t in req.q.terms):
+                found.append((box, group, members))
+    if len(found) != 1:
+        return None
+    box, group, items = found[0]
+    text = f"根据{box.cite}，{group}共{len(items)}个：\n" + "\n".join(
+        f"{n}. {i.head}" for n, i in enumerate(items, start=1)
+    )
+    return Draft("list", False, text, tuple(cite(box, i.head) for i in items), (str(len(items)),))
+
+
+def _whole_grouped_list(req: Request, ctx: Context, draft: Draft) -> Draft:
+    """A list quoted from one group of a grouped box (专栏2's 世界级 clusters) when the question
+    names no group: the whole box, every group, answers it."""
+    loc = ctx.model.doc[draft.citations[0].location] if draft.citations else None
+    if loc is None or loc.kind != "box":
+        return draft
+    groups = {i.group for i in ctx.model.items(loc) if i.group}
+    if len(groups) < 2 or any(g in req.text for g in groups):
+        return draft
+    body, citations = outline.outline_location(loc, ctx)
+    return Draft("list", False, f"根据{loc.cite}：\n{body}", tuple(citations), outline.counts(body))
+
+
+def _item(ctx: Context, item: tuple[str, int]) -> Draft:
+    loc = ctx.model.doc[item[0]]
+    text = loc.paragraphs[item[1]].text
+    return Draft("item", False, f"{loc.cite}中的这一项：{text}", (cite(loc, text),))

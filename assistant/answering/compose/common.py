@@ -1,0 +1,52 @@
+"""What every composer shares: the context it answers in, and how it cites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...answers import Citation
+from ...extractive import Dense, Draft, Sentence, split_sentences
+from ...parse import Location
+from ...retrieve import Hit
+from ..model import PlanModel
+
+__all__ = ["Context", "Draft", "cite", "cite_sentences", "first_sentence_of", "name_of", "numbered"]
+
+
+@dataclass(frozen=True)
+class Context:
+    model: PlanModel
+    hits: tuple[Hit, ...]
+    dense: Dense  # (location, paragraph) → similarity to the question
+    focus: tuple[str, ...] = ()  # locations the conversation is about
+
+    @property
+    def hit_locations(self) -> list[str]:
+        return list(dict.fromkeys(h.location for h in self.hits))
+
+
+def cite(location: Location, quote: str) -> Citation:
+    return Citation(location.id, location.path, quote)
+
+
+def cite_sentences(sentences: list[Sentence]) -> tuple[Citation, ...]:
+    return tuple(cite(s.location, s.text) for s in sentences)
+
+
+def first_sentence_of(location: Location, paragraph: int = 0) -> str:
+    if not location.paragraphs:
+        return ""
+    sentences = split_sentences(location.paragraphs[paragraph].text)
+    return sentences[0] if sentences else location.paragraphs[paragraph].text
+
+
+def name_of(location: Location) -> str:
+    """How an answer names a place: 第十四章第二节「…」, 专栏27「…」, 第三章「…」."""
+    if location.kind == "intro":
+        return location.path.split(" › ")[0]
+    return location.cite
+
+
+def numbered(lines: list[str]) -> str:
+    """A numbered list, one item a line (follow-ups can point at "the third one")."""
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))

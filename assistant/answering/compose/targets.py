@@ -1,0 +1,121 @@
+"""The targets of a field, or several figures asked at once: 专栏1 rows and target sentences.
+
+"我们交通厅要关注哪些目标？", "教育方面有哪些量化指标？", "人均预期寿命、每千人口医生护士数都是
+多少" want a set of figures. The subject terms (with a department's field and everyday words
+turned into the plan's terms) pick the rows of 专栏1 that name them and the sentences of the
+plan that set a target for them (a future year or a cumulative figure with a number). Sentences
+are chosen to cover every subject term of the question, each shown with the item it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...extractive import Sentence, _row_quote
+from ...normalize import match_key, normalize_years
+from ..intent import Request
+from ..lexicon import lexicon, plan_terms_for
+from .common import Context, Draft, cite, cite_sentences, numbered
+
+_TARGET = re.compile(r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在)")
+_FIGURE = re.compile(
+    r"(?:百|千|万)亿|\d[\d.]*\s*(?:万亿元|亿元|万元|%|万千瓦|千瓦|万吨|万人|万亩|亿立方米|个|家|项|所|座|公里|条|人|岁|年|倍|个百分点|万|亿)"
+)
+_MAX_SENTENCES = 8
+
+
+def _keys(req: Request) -> list[str]:
+    lex = lexicon()
+    frame = (
+        *lex.targets,
+        *lex.figure,
+        *lex.list,
+        "指标",
+        "方面",
+        "部门",
+        "我们",
+        "这块",
+        "需要",
+        "关注",
+        "完成",
+    )
+    terms = [t for t in req.q.terms if not any(t in w or w in t for w in frame)]
+    terms += plan_terms_for(req.text)
+    return list(dict.fromkeys(match_key(t) for t in terms if len(t) >= 2))
+
+
+def is_target(s: Sentence) -> bool:
+    """A sentence that sets a target: a figure, and a target year or a target verb."""
+    text = normalize_years(s.text)
+    return bool(_FIGURE.search(re.sub(r"20\d{2}\s*年", "", text))) and bool(_TARGET.search(text))
+
+
+def compose(req: Request, ctx: Context) -> Draft | None:
+    keys = _keys(req)
+    if not keys:
+        return None
+    doc, model = ctx.model.doc, ctx.model
+    rows = [r for r in doc.indicators if any(k in match_key(r.full_name) for k in keys)]
+    rows += [r for r in model.extractor.indicator_rows(req.q) if r not in rows]
+    hit_rank = {loc: i for i, loc in enumerate(ctx.hit_locations)}
+    candidates = [
+        s
+        for s in model.sentences
+        if s.location.id != "box1"
+        and s.location.id != "ch1.s1"  # 发展基础: what was achieved, not targets
+        and is_target(s)
+        and (any(k in s.key or k in s.lead_key for k in keys) or hit_rank.get(s.location.id, 99) < 3)
+    ]
+
+    idf = {k: max(model.extractor.idf(k), 0.1) for k in keys}
+
+    def covered(s: Sentence) -> set[str]:
+        return {k for k in keys if k in s.key or k in s.lead_key}
+
+    def rank(s: Sentence) -> float:
+        # specific terms weigh more than generic ones; the retrieved places come first
+        return -sum(idf[k] for k in covered(s)) - 2.0 / (1 + hit_rank.get(s.location.id, 99))
+
+    chosen: list[Sentence] = []
+    missing = set(keys)
+    # first cover every subject term, then fill with the best remaining targets
+    for s in sorted(candidates, key=rank):
+        if covered(s) & missing:
+            chosen.append(s)
+            missing -= covered(s)
+    for s in sorted(candidates, key=rank):
+        if len(chosen) >= _MAX_SENTENCES:
+            break
+        if s not in chosen and covered(s):
+            chosen.append(s)
+    chosen = chosen[:_MAX_SENTENCES]
+    if not rows and not chosen:
+        return None
+    parts: list[str] = []
+    citations = []
+    box = doc["box1"]
+    if rows:
+        header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
+        if header:
+            citations.append(cite(box, re.sub(r"\t+", " ", header).strip()))
+        lines = [
+            f"{r.full_name}"
+            + (f"（{r.unit}）" if r.unit else "")
+            + f"：2025年{r.value_2025.display}，2030年{r.value_2030.display}"
+            + (f"，年均增长/累计{r.growth.display}" if not r.growth.empty else "")
+            + f"，{r.attribute}"
+            for r in rows
+        ]
+        parts.append("专栏1主要指标：\n" + numbered(lines))
+        citations += [cite(box, _row_quote(r)) for r in rows]
+    if chosen:
+        lines = []
+        for s in chosen:
+            owner = s.lead.rstrip("。") if s.lead != s.text and s.lead_key not in s.key else ""
+            lines.append((f"【{owner}】" if owner else "") + s.text + f"（{s.location.cite}）")
+        parts.append("规划正文中的目标：\n" + numbered(lines))
+        citations += list(cite_sentences(chosen))
+        citations += [
+            cite(s.location, s.lead) for s in chosen if s.lead != s.text and s.lead_key not in s.key
+        ]
+    return Draft("targets", False, "\n".join(parts), tuple(citations))

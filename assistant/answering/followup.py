@@ -1,0 +1,242 @@
+"""A follow-up turned into a standalone question, from the conversation alone (offline).
+
+What a follow-up leans on, and how it is resolved:
+
+- the place the previous answer cited (or the previous question named): 这一章 / 本节 /
+  这个专栏 / 表里 become that chapter, section or box; 下一章 / 上一节 move from it; a bare
+  第三节 is read inside its chapter; 第二项 is the second item of the box or list in focus;
+- the previous answer's list: 刚才说的第三个 is its third item, by name;
+- the previous question's frame: 那2030年呢？ re-asks it for another year, 沈阳呢？ for another
+  city, and a short question without its own subject borrows the previous question's subject.
+
+Nothing here can fail on a conversation: an ordinal or a place that does not resolve leaves the
+question as it is (and the answer then says what the plan does or does not have).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..answers import Turn
+from ..normalize import int_to_cn
+from ..parse import Document, Location
+from ..query import CITIES, YEAR, location_refs
+from .lexicon import lexicon
+from .model import Item
+from .normalize import parse_numeral
+
+_CHAPTER_HERE = re.compile(r"(这一章|这章|本章|该章|此章|这个章节)")
+_SECTION_HERE = re.compile(r"(这一节|这节|本节|该节|此节|这个小节)")
+_BOX_HERE = re.compile(r"(这个专栏|该专栏|本专栏|此专栏|这一专栏|这张表|这个表|表里|表中|该表)")
+_NEXT = re.compile(r"(下一|上一|前一|后一)(章|节|个专栏|专栏)")
+_BARE_SECTION = re.compile(r"(?<![章])第([一二三四五六七八九十\d]+)节")
+_ITEM = re.compile(r"第([一二三四五六七八九十\d]+)(项|条|个|点|类|大类|方面)")
+_LIST_LINE = re.compile(r"(?:^|[\s；;，,：:])(\d+)[.．、]\s*([^；;\n。]+)")
+_PRONOUN = re.compile(r"^(那么?|那|还有|另外|再问|此外|它|其|这|该|同一)")
+_TRAILING = re.compile(r"(呢|吗)?[？?。！!]*$")
+_PRONOUN_INSIDE = re.compile(
+    r"它们的|它的|它|其|这个指标|该指标|这一指标|这项指标|这个集群|该集群|这一项|这项|该项|这个|这些|此项"
+)
+_PLACE = re.compile(r"第[一二三四五六七八九十\d]+[章节]|专栏\s*\d+")
+_BACKREF = re.compile(r"(刚才|上面|前面|之前|上述|你说的|提到的|说的)")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    query: str  # the standalone question to search and answer
+    focus: tuple[str, ...]  # locations the conversation is about
+    is_followup: bool
+    core: str = ""  # the follow-up's own words, when the query borrows a frame
+    frame: str = ""  # the previous question lending its frame
+    item: tuple[str, int] | None = None  # (location, paragraph) of an item pointed at
+
+
+def _previous(history: Sequence[Turn]) -> tuple[str | None, str | None]:
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), None)
+    last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), None)
+    return last_user, last_answer
+
+
+def looks_like_followup(question: str) -> bool:
+    core = _TRAILING.sub("", question)
+    return bool(
+        _PRONOUN.match(question)
+        or _CHAPTER_HERE.search(question)
+        or _SECTION_HERE.search(question)
+        or _BOX_HERE.search(question)
+        or _NEXT.search(question)
+        or _BACKREF.search(question)
+        or _ordinal(question) is not None
+        or re.search(r"它|其中|这一项|该项|这项|这个", question)
+        or question.rstrip("？?").endswith("呢")
+        or len(core) <= 6
+    )
+
+
+def chapter_name(n: int) -> str:
+    return f"第{int_to_cn(n)}章"
+
+
+def place_name(loc: Location) -> str:
+    """第X章第Y节 / 专栏N / 第X章 — the form :func:`location_refs` reads back."""
+    if loc.kind == "box":
+        return f"专栏{loc.number}"
+    if loc.kind == "section":
+        return f"第{int_to_cn(loc.chapter)}章第{int_to_cn(loc.number)}节"
+    if loc.kind == "intro":
+        return chapter_name(loc.chapter)
+    return "序言"
+
+
+def _section_of(loc: Location, doc: Document) -> Location | None:
+    if loc.kind == "section":
+        return loc
+    if loc.kind == "box" and loc.parent:
+        return doc.get(loc.parent)
+    return None
+
+
+def _move(loc: Location, step: int, unit: str, doc: Document) -> str | None:
+    if unit == "章" and loc.chapter:
+        return chapter_name(max(1, loc.chapter + step))
+    if unit == "节":
+        section = _section_of(loc, doc)
+        if section is not None and section.number + step >= 1:
+            return f"第{int_to_cn(section.chapter)}章第{int_to_cn(section.number + step)}节"
+        return None
+    if loc.kind == "box" and loc.number + step >= 1:
+        return f"专栏{loc.number + step}"
+    return None
+
+
+def list_items(answer: str) -> list[str]:
+    """The numbered items of a previous answer ("1. …" lines or "1.甲；2.乙")."""
+    items: dict[int, str] = {}
+    for m in _LIST_LINE.finditer(answer):
+        n = int(m.group(1))
+        if n == len(items) + 1:
+            items[n] = re.sub(r"^【[^】]*】", "", m.group(2)).strip(" ：:“”「」")
+    return [items[n] for n in sorted(items)]
+
+
+def _ordinal(question: str) -> int | None:
+    """The ordinal pointing at an item (第三个, 第二项), not one naming a place (第三节, 第十六章)."""
+    question = _PLACE.sub(" ", question)
+    m = _ITEM.search(question)
+    if m:
+        return parse_numeral(m.group(1))
+    for word, n in lexicon().ordinals.items():
+        if word in question:
+            return n
+    return None
+
+
+def resolve(
+    question: str,
+    history: Sequence[Turn],
+    doc: Document,
+    items_of: Callable[[Location], Sequence[Item]] | None = None,
+    subject_of: Callable[[str], str] | None = None,
+) -> Resolved:
+    """The standalone question for ``question`` in the conversation ``history``.
+
+    ``items_of`` gives the numbered items of a location (for 第二项), ``subject_of`` the subject
+    of a question (for 它 / 其 / 这个指标).
+    """
+    prev_q, prev_a = _previous(history)
+    if not (prev_q or prev_a) or not looks_like_followup(question):
+        return Resolved(question, (), False)
+    prev_q = prev_q or ""
+    focus = tuple(location_refs(prev_a or "", doc)) or tuple(location_refs(prev_q, doc))
+    here = doc.get(focus[0]) if focus else None
+    query = question
+
+    # places relative to the one in focus
+    if here is not None:
+        m = _NEXT.search(query)
+        if m:
+            moved = _move(here, 1 if m.group(1) in ("下一", "后一") else -1, m.group(2)[-1], doc)
+            if moved:
+                query = query.replace(m.group(0), moved, 1)
+        if _BOX_HERE.search(query) and (here.kind == "box" or "表" in query):
+            box = here if here.kind == "box" else doc.get("box1")
+            if box is not None:
+                query = _BOX_HERE.sub(f"专栏{box.number}", query, count=1)
+        section = _section_of(here, doc)
+        if _SECTION_HERE.search(query):
+            query = _SECTION_HERE.sub(
+                place_name(section) if section else chapter_name(here.chapter), query, count=1
+            )
+        if _CHAPTER_HERE.search(query) and here.chapter:
+            query = _CHAPTER_HERE.sub(chapter_name(here.chapter), query, count=1)
+        m = _BARE_SECTION.search(query)
+        if m and here.chapter and not re.search(r"第[一二三四五六七八九十]+章", query):
+            n = parse_numeral(m.group(1))
+            if n:
+                query = query.replace(m.group(0), f"第{int_to_cn(here.chapter)}章第{int_to_cn(n)}节", 1)
+
+    # an item pointed at: of the previous answer's list, or of the box in focus
+    n = _ordinal(query) if not _BARE_SECTION.search(question) else None
+    if n is not None:
+        named = list_items(prev_a or "")
+        if named and (n <= len(named) or n == -1):
+            item = named[n - 1] if n > 0 else named[-1]
+            core = _strip_pointer(query)
+            pointer = None
+            if here is not None and items_of is not None and _asks_content(core):
+                # "第四项具体说了什么": the item itself, when the place in focus lists it
+                pointer = next(((i.location, i.paragraph) for i in items_of(here) if item in i.head), None)
+            return Resolved(f"{item}{core}" if core else f"{item}是什么", focus, True, item=pointer)
+        if (
+            here is not None
+            and items_of is not None
+            and (query != question or _BACKREF.search(question) is None)
+        ):
+            items = items_of(here)
+            if items and (n <= len(items) or n == -1):
+                it = items[n - 1] if n > 0 else items[-1]
+                return Resolved(f"{place_name(here)}{it.head}", focus, True, item=(it.location, it.paragraph))
+
+    if query != question:
+        return Resolved(query, focus, True)
+
+    core = _PRONOUN.sub("", _TRAILING.sub("", question)).strip("，, ")
+    # 那2030年呢？ → the previous question with the year replaced
+    new_years = YEAR.findall(core)
+    if new_years and YEAR.search(prev_q) and len(YEAR.sub("", core)) <= 4:
+        return Resolved(YEAR.sub(f"{new_years[0]}年", prev_q, count=1), focus, True)
+    # 沈阳呢？ → the previous question about another place
+    new_places = [c for c in CITIES if c in core]
+    old_places = [c for c in CITIES if c in prev_q]
+    if new_places and old_places and len(core) <= len(new_places[0]) + 4:
+        return Resolved(prev_q.replace(old_places[0], new_places[0]), focus, True)
+    if not prev_q:
+        return Resolved(question, focus, True)
+    # 它是约束性的吗？ → the pronoun stands for the previous question's subject
+    m = _PRONOUN_INSIDE.search(question)
+    if m and subject_of is not None:
+        subject = subject_of(prev_q)
+        if subject:
+            return Resolved(question[: m.start()] + subject + question[m.end() :], focus, True)
+    frame = _TRAILING.sub("", prev_q)
+    if not core:
+        return Resolved(prev_q, focus, True)
+    return Resolved(f"{core}（接上问：{frame}）", focus, True, core, frame)
+
+
+def _asks_content(core: str) -> bool:
+    """The rest of the follow-up only asks what the item says (具体说了什么, 是什么, 包括啥)."""
+    rest = re.sub(r"具体|内容|主要|都|一下|请|讲讲|说说", "", core)
+    return not rest or bool(re.fullmatch(r"(说了|讲了|是|有|包括|指)?(什么|啥|哪些)(内容)?", rest))
+
+
+def _strip_pointer(question: str) -> str:
+    """The follow-up without its pointer words (刚才说的第三个 → what is asked of it)."""
+    text = _BACKREF.sub("", question)
+    text = _ITEM.sub("", text)
+    for word in lexicon().ordinals:
+        text = text.replace(word, "")
+    text = re.sub(r"^[的个，,：:\s]+", "", text)
+    return _TRAILING.sub("", text).strip("，, ")

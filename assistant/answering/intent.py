@@ -1,0 +1,150 @@
+"""What kind of answer a question wants, read from its normalised text and jieba tokens.
+
+The reading is layered: :func:`assistant.query.classify` gives the sentence-level facts (years,
+asked unit, provinces, subject terms, explicit places); this module decides the *intent* — which
+composer answers — from the plan's structure (does the named place exist? is the subject a named
+thing of the plan?) and a few word lists (:mod:`.lexicon`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..normalize import cn_to_int
+from ..query import REF_BOX, REF_SECTION, Question, classify
+from .lexicon import has_any, lexicon
+from .model import Entity, PlanModel
+
+
+class Intent(StrEnum):
+    MISSING_PLACE = "missing_place"  # names a chapter, section or box the plan does not have
+    STRUCTURE = "structure"  # how many chapters/sections/boxes, a title, where a box is
+    OUTLINE = "outline"  # what a chapter, section or box covers
+    INDICATOR_TABLE = "indicator_table"  # 专栏1 as a table: filters, changes, comparisons
+    ENTERPRISE = "enterprise"  # a company describing itself
+    TARGETS = "targets"  # the targets of a field, or several figures at once
+    ABOUT = "about"  # everything about a named thing or topic
+    OVERVIEW = "overview"  # how a problem is addressed
+    WHERE = "where"
+    FIGURE = "figure"
+    WHEN = "when"
+    LIST = "list"
+    FACT = "fact"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A question read: its normalised text, its intent and what it names."""
+
+    text: str
+    intent: Intent
+    q: Question
+    entities: tuple[Entity, ...] = ()
+    missing: str | None = None  # "第二十五章" when the plan has no such place
+    structure: str | None = None  # chapters | sections | boxes | title | box_place
+
+
+_SPREAD = 3  # locations a named thing must appear in for "都有什么" to mean everything about it
+_SECTION_ONLY = re.compile(r"第\s*([一二三四五六七八九十]+)\s*节")
+_CHAPTER_WORD = re.compile(r"第[一二三四五六七八九十]+章")
+
+
+def missing_place(text: str, model: PlanModel) -> str | None:
+    """The first place the question names that the plan does not have."""
+    doc = model.doc
+    for m in REF_SECTION.finditer(text):
+        chapter = cn_to_int(m.group(1))
+        if not doc.get(f"ch{chapter}.s1") and not doc.get(f"ch{chapter}.s0"):
+            return m.group(0)
+        if m.group(2) and not doc.get(f"ch{chapter}.s{cn_to_int(m.group(2))}"):
+            return m.group(0)
+    for m in REF_BOX.finditer(text):
+        if not doc.get(f"box{cn_to_int(m.group(1))}"):
+            return m.group(0)
+    return None
+
+
+def structure_ask(text: str) -> str | None:
+    lex = lexicon()
+    if has_any(text, lex.count):
+        if "专栏" in text:
+            return "boxes"
+        return "sections" if ("节" in text and _CHAPTER_WORD.search(text)) or "几节" in text else "chapters"
+    named = REF_SECTION.search(text) or REF_BOX.search(text)
+    if named and has_any(text, lex.title):
+        return "title"
+    if REF_BOX.search(text) and re.search(r"(在|属于|位于)?(哪一?[章节]|第几[章节]|哪个章节|哪部分)", text):
+        return "box_place"
+    if (
+        REF_SECTION.search(text)
+        and not _SECTION_ONLY.search(text)
+        and re.search(r"(哪几节|哪些节|分几节|有哪些小节)", text)
+    ):
+        return "sections"
+    return None
+
+
+def understand(text: str, model: PlanModel) -> Request:
+    """Read a standalone, normalised question."""
+    lex = lexicon()
+    q = classify(text, model.doc, model.tokenizer)
+    entities = tuple(model.find_entities(text))
+    missing = missing_place(text, model)
+    if missing:
+        return Request(text, Intent.MISSING_PLACE, q, entities, missing=missing)
+    structure = structure_ask(text)
+    if structure:
+        return Request(text, Intent.STRUCTURE, q, entities, structure=structure)
+    if (
+        q.refs
+        and q.kind != "where"
+        and not q.unit
+        and (has_any(text, lex.outline) or all(t in lex.parts for t in q.terms) or _title_terms(q, model))
+    ):
+        return Request(text, Intent.OUTLINE, q, entities)
+    if _table_question(text, q, model):
+        return Request(text, Intent.INDICATOR_TABLE, q, entities)
+    if q.kind == "enterprise" or (has_any(text, lex.enterprise) and has_any(text, lex.enterprise_nouns)):
+        return Request(text, Intent.ENTERPRISE, q, entities)
+    if has_any(text, lex.targets) or (
+        ("目标" in text or "指标" in text) and has_any(text, lex.list) and not q.refs
+    ):
+        return Request(text, Intent.TARGETS, q, entities)
+    if q.kind in ("figure", "when", "where") or q.unit:
+        return Request(
+            text, Intent(q.kind) if q.kind in ("figure", "when", "where") else Intent.FIGURE, q, entities
+        )
+    # a thing the plan names in several places; one named once is answered where it is named
+    main = max(entities, key=lambda e: len(e.name)) if entities else None
+    spread = main is not None and len({m.location.id for m in main.mentions}) >= _SPREAD
+    if has_any(text, lex.about) or (spread and _only_names(q, entities) and has_any(text, lex.list)):
+        return Request(text, Intent.ABOUT, q, entities)
+    if has_any(text, lex.overview):
+        return Request(text, Intent.OVERVIEW, q, entities)
+    if q.kind == "list":
+        return Request(text, Intent.LIST, q, entities)
+    return Request(text, Intent.FACT, q, entities)
+
+
+def _title_terms(q: Question, model: PlanModel) -> bool:
+    """Every subject term is in the title of the place named (专栏5的未来产业布局有哪些方向)."""
+    title = "".join(model.doc[r].title for r in q.refs)
+    return q.kind in ("list", "fact") and all(t in title or t in lexicon().parts for t in q.terms)
+
+
+def _only_names(q: Question, entities: tuple[Entity, ...]) -> bool:
+    """True when every subject term of the question belongs to a named thing it mentions."""
+    names = "".join(a for e in entities for a in (e.name, *e.aliases))
+    return all(t in names or names in t for t in q.terms)
+
+
+def _table_question(text: str, q: Question, model: PlanModel) -> bool:
+    """About 专栏1 as a whole: a filter by attribute or category, or a comparison of rows."""
+    lex = lexicon()
+    categories = {r.category for r in model.doc.indicators}
+    names_table = has_any(text, lex.indicator_table) or "指标" in text
+    if names_table and (has_any(text, lex.attribute) or any(c in text for c in categories)):
+        return has_any(text, lex.list) or "几个" in text or "多少个" in text
+    return False

@@ -1,0 +1,183 @@
+"""What the plan talks about, built once per document: items, named things and their mentions.
+
+Every sentence knows its location, its paragraph and the paragraph's lead (the item head of a
+box item such as "（四）核工业装备产业集群。", or a paragraph's opening "健全养老服务体系。").
+Named things are read from the plan itself: the 22 industrial clusters and their level from
+专栏2, the cities, the names the plan puts in quotes (“书香辽宁”, “就来辽”) and the indicators of
+专栏1, each with every sentence that mentions it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..extractive import Extractor, Sentence
+from ..normalize import match_key
+from ..parse import Document, Location
+from ..query import CITIES
+from ..tokens import Tokenizer
+from .normalize import Vocabulary
+
+_CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
+_LEVEL = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*(\S+级)$")
+_QUOTED = re.compile(r"“([^”]{2,14})”")
+_INLINE_ITEM = re.compile(r"(?:^|[；;。]\s*)(\d+)[.．]\s*([^；;。]+)")
+_SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
+_ITEM_NUMBER = re.compile(r"^\s*(?:[（(]([一二三四五六七八九十]+)[）)]|(\d+)[.．、])")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing of the plan and every sentence that mentions it."""
+
+    name: str
+    kind: str  # "cluster", "city", "quoted", "indicator"
+    aliases: tuple[str, ...]
+    mentions: tuple[Sentence, ...]
+    level: str | None = None  # a cluster's level in 专栏2: 世界级, 国家级, 区域级
+
+
+@dataclass(frozen=True)
+class Item:
+    """A numbered item of a box or section: （一）… / 1. …; ``head`` is its lead, ``number`` 1-based."""
+
+    location: str
+    paragraph: int
+    number: int
+    head: str
+    text: str
+    group: str | None = None  # the sub-heading it is listed under ("世界级" in 专栏2)
+
+
+class PlanModel:
+    """The document with its sentences, items, named things and vocabulary."""
+
+    def __init__(self, document: Document, extractor: Extractor, tokenizer: Tokenizer) -> None:
+        self.doc = document
+        self.extractor = extractor
+        self.tokenizer = tokenizer
+        self.sentences: list[Sentence] = [
+            s for loc in document.locations for s in extractor.sentences[loc.id]
+        ]
+        self.entities: dict[str, Entity] = {}
+        for entity in (*self._clusters(), *self._cities(), *self._quoted()):
+            self.entities.setdefault(entity.name, entity)
+        self._aliases = sorted(
+            ((match_key(a), e) for e in self.entities.values() for a in (e.name, *e.aliases)),
+            key=lambda pair: -len(pair[0]),
+        )
+
+    # ------------------------------------------------------------------ named things
+
+    def _mentions(self, names: Iterable[str]) -> tuple[Sentence, ...]:
+        keys = [match_key(n) for n in names]
+        return tuple(s for s in self.sentences if any(k in s.key for k in keys))
+
+    def _clusters(self) -> list[Entity]:
+        box = self.doc.get("box2")
+        if box is None:
+            return []
+        out: list[Entity] = []
+        level = None
+        for p in box.paragraphs:
+            m = _LEVEL.match(p.text.strip())
+            if m:
+                level = m.group(1)
+                continue
+            for name in _CLUSTER.findall(p.text):
+                name = name.strip()
+                short = name.removesuffix("产业集群")
+                aliases = (short + "集群", short + "产业", short)
+                out.append(Entity(name, "cluster", aliases, self._mentions((name, short + "集群")), level))
+        return out
+
+    def _cities(self) -> list[Entity]:
+        return [Entity(c, "city", (), self._mentions((c,))) for c in CITIES]
+
+    def _quoted(self) -> list[Entity]:
+        names = dict.fromkeys(n for loc in self.doc.locations for n in _QUOTED.findall(loc.text))
+        return [Entity(n, "quoted", (), self._mentions((n,))) for n in names]
+
+    @property
+    def clusters(self) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == "cluster"]
+
+    def find_entities(self, text: str) -> list[Entity]:
+        """Named things in ``text``, longest names first, each stretch of text used once."""
+        key = match_key(text)
+        found: list[Entity] = []
+        for alias, entity in self._aliases:
+            if len(alias) >= 2 and alias in key and entity not in found:
+                found.append(entity)
+                key = key.replace(alias, "\0")
+        return found
+
+    def subject_of(self, question: str) -> str:
+        """What a question is about, to stand in for a pronoun: a named thing, an indicator or its terms."""
+        from ..query import content_terms
+
+        terms = content_terms(question, self.tokenizer)
+        found = self.find_entities(question)
+        if found:
+            # the question's own wording when it is longer (金普新区 for the entity 金普)
+            return next((t for t in terms if found[0].name in t), found[0].name)
+        key = match_key(question)
+        rows = [r.full_name for r in self.doc.indicators if match_key(r.name) in key]
+        if rows:
+            return max(rows, key=len)
+        return "".join(terms[:3])
+
+    # ------------------------------------------------------------------ items and structure
+
+    def items(self, location: Location) -> list[Item]:
+        """The numbered items of a location, in order.
+
+        An item is a paragraph opening with （一） or 1., or one of several items listed inline in
+        one paragraph ("1. 甲；2. 乙。"). A short numbered paragraph followed by others
+        ("（一）世界级") is the sub-heading of the items after it, not an item itself.
+        """
+        out: list[Item] = []
+        group: str | None = None
+        paragraphs = location.paragraphs
+        for i, p in enumerate(paragraphs):
+            text = p.text.strip()
+            inline = list(_INLINE_ITEM.finditer(text))
+            if len(inline) >= 2:
+                for m in inline:
+                    name = m.group(2).strip()
+                    out.append(Item(location.id, i, len(out) + 1, name, name, group))
+                continue
+            if not _ITEM_NUMBER.match(text):
+                continue
+            if len(text) <= _SUBHEADING and not text.endswith("。") and i + 1 < len(paragraphs):
+                group = re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*", "", text)
+                continue
+            head = p.lead or re.split(r"[。；：:]", text, maxsplit=1)[0]
+            out.append(Item(location.id, i, len(out) + 1, head.strip(), p.text, group))
+        return out
+
+    def sections(self, chapter: int) -> list[Location]:
+        return [loc for loc in self.doc.sections if loc.chapter == chapter]
+
+    def boxes_in(self, chapter: int) -> list[Location]:
+        return [b for b in self.doc.boxes if b.chapter == chapter]
+
+    def intro(self, chapter: int) -> Location | None:
+        return self.doc.get(f"ch{chapter}.s0")
+
+    @cached_property
+    def chapter_count(self) -> int:
+        return len(self.doc.chapters)
+
+
+def build_vocabulary(document: Document, tokenizer: Tokenizer) -> Vocabulary:
+    """The plan's words (jieba over the plan with its own terms) for typo correction."""
+    plan = match_key(document.text)
+    words: set[str] = set(tokenizer.user_terms)
+    for loc in document.locations:
+        words.update(tokenizer.tokens(loc.text))
+        words.update(tokenizer.tokens(loc.path))
+    return Vocabulary.build(plan, words)

@@ -1,0 +1,163 @@
+"""A question as the plan would write it: one script, one width, one way to name a place.
+
+Applied to the asker's words before anything else reads them (never to quotes, which are always
+cut from the plan as printed):
+
+1. NFKC: full-width digits, letters and punctuation become half-width (２０３０ → 2030);
+2. traditional → simplified script with OpenCC (遼寧的森林覆蓋率 → 辽宁的森林覆盖率);
+3. places named with mixed or colloquial numerals become the plan's own form
+   (第十4章 → 第十四章, 第廿章 → 第二十章, 第二十七个专栏 / 专栏二十七 → 专栏27);
+4. same-sound typos are corrected against the plan's vocabulary: a stretch of the question that
+   never occurs in the plan but sounds exactly like one of the plan's words becomes that word
+   (森林复盖率 → 森林覆盖率, 绿色低炭 → 绿色低碳);
+5. abbreviations the plan does not use become its own names (GDP → 地区生产总值).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from opencc import OpenCC
+from pypinyin import lazy_pinyin
+
+from ..normalize import int_to_cn
+from .lexicon import lexicon
+
+_CN_VALUES = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_NUMERAL = r"[〇零一二两三四五六七八九十百廿卅\d]+"
+_CHAPTER_OR_SECTION = re.compile(rf"第\s*({_NUMERAL})\s*个?\s*(章|节)")
+_BOX_ORDINAL = re.compile(rf"第\s*({_NUMERAL})\s*个\s*专栏")
+_BOX = re.compile(rf"专栏\s*({_NUMERAL})")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+# typo windows: long enough to be a word of the plan, short enough to be one word
+_WINDOWS = (6, 5, 4, 3)
+
+
+@cache
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def parse_numeral(text: str) -> int | None:
+    """Read 14, 十四, 十4, 廿, 二十七, 一百 as an integer (None when it is not a numeral)."""
+    text = text.replace("廿", "二十").replace("卅", "三十")
+    if text.isdigit():
+        return int(text)
+    # digits mixed into a Chinese numeral (十4) are read as Chinese digits
+    text = "".join("零一二三四五六七八九"[int(c)] if c.isdigit() else c for c in text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_VALUES:
+            current = current * 10 + _CN_VALUES[ch] if current and ch in "〇零" else _CN_VALUES[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _places(text: str) -> str:
+    def chapter_or_section(m: re.Match[str]) -> str:
+        n = parse_numeral(m.group(1))
+        return f"第{int_to_cn(n)}{m.group(2)}" if n and 0 < n < 100 else m.group(0)
+
+    def box(m: re.Match[str]) -> str:
+        n = parse_numeral(m.group(1))
+        return f"专栏{n}" if n else m.group(0)
+
+    text = _BOX_ORDINAL.sub(box, text)
+    text = _CHAPTER_OR_SECTION.sub(chapter_or_section, text)
+    return _BOX.sub(box, text)
+
+
+def pinyin_key(word: str) -> str:
+    return " ".join(lazy_pinyin(word))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The plan's words by sound, and its text, for typo correction."""
+
+    plan_text: str  # the plan, NFKC, whitespace removed
+    by_sound: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, plan_text: str, words: Iterable[str]) -> Vocabulary:
+        by_sound: dict[str, list[str]] = {}
+        for w in sorted(set(words)):
+            if len(w) in _WINDOWS and _HAN_RUN.fullmatch(w):
+                by_sound.setdefault(pinyin_key(w), []).append(w)
+        return cls(plan_text, {k: tuple(v) for k, v in by_sound.items()})
+
+    def correct(self, text: str) -> str:
+        """Replace stretches absent from the plan that sound like exactly one plan word."""
+        out = text
+        for run in _HAN_RUN.finditer(text):
+            segment = run.group(0)
+            fixed, sounds = segment, lazy_pinyin(segment)  # one syllable per character
+            for size in _WINDOWS:
+                i = 0
+                while i + size <= len(fixed):
+                    window = fixed[i : i + size]
+                    # a dictionary look-up first: most stretches sound like no plan word at all
+                    sounds_like = self.by_sound.get(" ".join(sounds[i : i + size]), ())
+                    if sounds_like and window not in self.plan_text:
+                        options = [w for w in sounds_like if w != window and _close(w, window)]
+                        if len(options) == 1:
+                            fixed = fixed[:i] + options[0] + fixed[i + size :]
+                            i += size
+                            continue
+                    i += 1
+            if fixed != segment:
+                out = out.replace(segment, fixed, 1)
+        return out
+
+    def expand_abbreviations(self, text: str) -> str:
+        """GDP → 地区生产总值, except where the plan itself writes the abbreviation (单位GDP能耗)."""
+        for short, full in lexicon().abbreviations.items():
+            at = text.find(short)
+            while at >= 0:
+                window = text[max(0, at - 2) : at + len(short) + 2]
+                if re.sub(r"\s+", "", window).lower() in self.plan_text:
+                    at = text.find(short, at + len(short))
+                    continue
+                text = text[:at] + full + text[at + len(short) :]
+                at = text.find(short, at + len(full))
+        return text
+
+
+def _close(a: str, b: str) -> bool:
+    """A typo changes few characters: at most a third of them (one in three or four)."""
+    return sum(x != y for x, y in zip(a, b, strict=True)) <= max(1, len(a) // 3)
+
+
+def normalize_question(text: str, vocabulary: Vocabulary | None = None) -> str:
+    """The question in simplified script, half-width, with places in the plan's form and typos fixed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    text = _places(text)
+    if vocabulary is not None:
+        text = vocabulary.correct(text)
+        text = vocabulary.expand_abbreviations(text)
+    return text
