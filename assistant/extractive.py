@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
+from .answering.weights import MIN_COVERAGE, NEAR_COVERAGE
 from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
 from .normalize import match_key, normalize_years
@@ -25,11 +26,6 @@ from .query import CITIES, LOCAL, Question, mentions
 from .retrieve import Hit
 
 SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
-# Calibrated on the project's question set (evals/questions.jsonl): below this share of the
-# question's subject terms (idf-weighted) in one sentence, the plan is taken not to answer it.
-MIN_COVERAGE = 0.55
-# Below this share an abstention points to no section at all (the question shares nothing with it).
-NEAR_COVERAGE = 0.3
 RETROSPECTIVE = ("ch1.s1",)
 COUNTERS = (
     "个",
@@ -176,6 +172,8 @@ class Extractor:
         for loc_id in locations:
             prior = 0.08 / (1 + hits_rank.get(loc_id, 10))
             for s in self.sentences.get(loc_id, []):
+                if "\t" in s.text:
+                    continue  # a row of the 专栏1 table: answered from the parsed table, never as raw text
                 scored.append((self.coverage(q.terms, s) + prior, s))
         scored.sort(key=lambda x: -x[0])
         return scored
@@ -398,13 +396,10 @@ class Extractor:
             # a year asked explicitly must have its own cell; otherwise the growth column may answer
             if wants_value and missing and (q.years or row.growth.empty or row.growth.text_only):
                 abstain = True
-        header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
-        if header:  # the column names (2025年, 2030年) are quoted too, so every figure is backed
-            citations.insert(0, Citation("box1", box.path, re.sub(r"\t+", " ", header).strip()))
         text = f"根据{box.cite}：" + "；".join(parts) + "。"
         if abstain:
             text = "规划没有给出这一指标的具体数值。" + text
-        return Draft("indicator", abstain, text, tuple(citations))
+        return Draft("indicator", abstain, text, tuple(citations), TABLE_YEARS)
 
 
 def _open_question(q: Question) -> bool:
@@ -458,6 +453,10 @@ def _cell(cell: object, unit: str) -> str:
         return f"「{cell.raw}」"
     return cell.raw
 
+
+# The table's column years: an answer naming a cell by its column ("2030年35.7") cites the row,
+# not the header row.
+TABLE_YEARS = ("2025", "2030")
 
 _NOTE_MARKS = {"national": "★", "data_2024": "*", "cumulative": "[]"}
 

@@ -488,3 +488,19 @@ def test_chat_completion_bad_input(
 def test_models(api_client: TestClient) -> None:
     data = api_client.get("/v1/models").json()
     assert data["object"] == "list" and data["data"][0]["object"] == "model"
+
+
+@pytest.mark.parametrize("chapter", range(1, 21))
+@pytest.mark.parametrize(
+    "deictic", ["这一章还讲了什么？", "这一节呢？", "下一章呢？", "上一节讲什么", "这个专栏的第二项是什么？"]
+)
+def test_relative_follow_ups_after_any_chapter_are_answered(
+    api_client: TestClient, chapter: int, deictic: str
+) -> None:
+    # was HTTP 500 (int_to_cn(0)) for a follow-up naming a relative place after a chapter question
+    from assistant.normalize import int_to_cn
+
+    history = [{"role": "user", "content": f"第{int_to_cn(chapter)}章讲了什么？"}]
+    r = api_client.post("/api/ask", json={"question": deictic, "history": history})
+    assert r.status_code == 200, r.text
+    assert r.json()["answer"]

@@ -16,6 +16,7 @@ from ..normalize import cn_to_int
 from ..query import REF_BOX, REF_SECTION, Question, classify
 from .lexicon import has_any, lexicon
 from .model import Entity, PlanModel
+from .weights import SPREAD
 
 
 class Intent(StrEnum):
@@ -46,7 +47,6 @@ class Request:
     structure: str | None = None  # chapters | sections | boxes | title | box_place
 
 
-_SPREAD = 3  # locations a named thing must appear in for "都有什么" to mean everything about it
 _SECTION_ONLY = re.compile(r"第\s*([一二三四五六七八九十]+)\s*节")
 _CHAPTER_WORD = re.compile(r"第[一二三四五六七八九十]+章")
 
@@ -118,7 +118,7 @@ def understand(text: str, model: PlanModel) -> Request:
         )
     # a thing the plan names in several places; one named once is answered where it is named
     main = max(entities, key=lambda e: len(e.name)) if entities else None
-    spread = main is not None and len({m.location.id for m in main.mentions}) >= _SPREAD
+    spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
     if has_any(text, lex.about) or (spread and _only_names(q, entities) and has_any(text, lex.list)):
         return Request(text, Intent.ABOUT, q, entities)
     if has_any(text, lex.overview):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ...extractive import _row_quote
+from ...extractive import TABLE_YEARS, _row_quote
 from ...indicators import ATTRIBUTES, CATEGORIES, IndicatorRow
 from ..intent import Request
 from .common import Context, Draft, cite, numbered
@@ -48,11 +48,8 @@ def table(req: Request, ctx: Context) -> Draft | None:
         for r in rows
     ]
     text = f"专栏1主要指标表中{scope}指标共{len(rows)}项：\n" + numbered(lines)
-    header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
     citations = tuple(cite(box, _row_quote(r)) for r in rows)
-    if header:  # the column names (2025年, 2030年) are quoted too, so every figure is backed
-        citations = (cite(box, re.sub(r"\t+", " ", header).strip()), *citations)
-    return Draft("indicator", False, text, citations, (str(len(rows)),))
+    return Draft("indicator", False, text, citations, (str(len(rows)), *TABLE_YEARS))
 
 
 def change(req: Request, rows: list[IndicatorRow]) -> tuple[str, tuple[str, ...]] | None:
@@ -73,7 +70,7 @@ def change(req: Request, rows: list[IndicatorRow]) -> tuple[str, tuple[str, ...]
         parts.append(
             f"{r.full_name}由{r.value_2025.raw}到{r.value_2030.raw}，{'增加' if diff >= 0 else '减少'}{diff_text.lstrip('-')}，为2025年的{ratio:g}倍{verdict}"
         )
-        computed += [f"{abs(diff):g}", f"{ratio:g}"]
+        computed += [f"{abs(diff):g}", f"{ratio:g}", *TABLE_YEARS]
     if not parts:
         return None
     return "（计算值，据表中数值）" + "；".join(parts) + "。", tuple(computed)

@@ -15,17 +15,9 @@ from ...extractive import Sentence, split_sentences
 from ...normalize import match_key
 from ..intent import Request
 from ..lexicon import lexicon
+from ..weights import MIN_SHARE, MIN_Z, WEAK_Z
 from .common import Context, Draft, cite_sentences
 
-# Evidence that a paragraph answers the question: it shares this idf-weighted share of the
-# question's subject terms (an everyday word counts when one of its plan terms is there) ...
-MIN_SHARE = 0.25
-# ... or it stands out in meaning: this many standard deviations above the mean similarity of
-# all paragraphs (raw cosines of e5 sit in a narrow band, 0.83–0.90, for any Chinese text).
-# Both chosen on the tuning sets and probes of nonsense input, never on the blind set.
-MIN_Z = 4.0
-# ... or both, more weakly: some subject term and a clear lead in meaning.
-WEAK_Z = 3.0
 _LINES = 3
 _SENTENCES = 2  # besides the lead, per paragraph
 
@@ -99,5 +91,9 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         picked = [lead] + [s for s in sentences[1:] if s in rest[:_SENTENCES]]  # in the plan's order
         quotes += [Sentence(loc, i, s) for s in picked]
         out.append(f"{loc.cite}：" + "".join(picked))
-    text = "规划中的相关举措：\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(out, start=1))
+    lead = "规划中的相关举措："
+    if not any(share(doc[k[0]].paragraphs[k[1]].text) > 0 for k in chosen):
+        # found by meaning alone: none of the question's own words is in these paragraphs
+        lead = "规划中没有直接对应的表述，以下是意思最接近的内容，请核对："
+    text = lead + "\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(out, start=1))
     return Draft("overview", False, text, cite_sentences(quotes))

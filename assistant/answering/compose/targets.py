@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ...extractive import Sentence, _row_quote
+from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
 from ..intent import Request
 from ..lexicon import lexicon, plan_terms_for
@@ -95,9 +95,6 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     citations = []
     box = doc["box1"]
     if rows:
-        header = next((p.text for p in box.paragraphs if p.text.startswith("指标")), None)
-        if header:
-            citations.append(cite(box, re.sub(r"\t+", " ", header).strip()))
         lines = [
             f"{r.full_name}"
             + (f"（{r.unit}）" if r.unit else "")
@@ -118,4 +115,4 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         citations += [
             cite(s.location, s.lead) for s in chosen if s.lead != s.text and s.lead_key not in s.key
         ]
-    return Draft("targets", False, "\n".join(parts), tuple(citations))
+    return Draft("targets", False, "\n".join(parts), tuple(citations), TABLE_YEARS if rows else ())

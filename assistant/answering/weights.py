@@ -1,0 +1,25 @@
+"""The thresholds that decide between answering and abstaining, in one place.
+
+Each was chosen on the tuning sets (evals/questions.jsonl, evals/holdout.jsonl, evals/dev.jsonl)
+and probes of nonsense input, never on the blind set (evals/blind.jsonl). Layout sizes (how many
+lines an outline shows) live with their composers; these are the ones that change what is said.
+"""
+
+# A sentence answers a question when it covers this idf-weighted share of the question's subject
+# terms (a term in the paragraph's lead counts 0.8, in the title path 0.5).
+MIN_COVERAGE = 0.55
+# Below this share an abstention points to no section at all (the question shares nothing with it).
+NEAR_COVERAGE = 0.3
+
+# An open question ("怎么解决", "有什么支持") is answered from a paragraph only with evidence:
+# it shares this idf-weighted share of the question's subject terms (an everyday word counts when
+# one of its plan terms is there) ...
+MIN_SHARE = 0.25
+# ... or it stands out in meaning: this many standard deviations above the mean similarity of all
+# paragraphs (raw cosines sit in a narrow band for any Chinese text, so the spread is what tells) ...
+MIN_Z = 4.0
+# ... or both, more weakly: some shared subject term and a clear lead in meaning.
+WEAK_Z = 3.0
+
+# A named thing must appear in this many places before "都有什么" means everything about it.
+SPREAD = 3
