@@ -19,7 +19,8 @@ _CN = "一二三四五六七八九十"
 REF_SECTION = re.compile(rf"第\s*([{_CN}\d]+)\s*章\s*(?:第\s*([{_CN}\d]+)\s*节)?")
 REF_BOX = re.compile(rf"专栏\s*([{_CN}\d]+)")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
-YEAR = re.compile(r"(20\d{2})\s*年?")
+# a year: 2030年, 2030目标, 到2030 — not an amount (2000多, 2000个)
+YEAR = re.compile(r"(?<![\d.])(20\d{2})(?![\d.])\s*(?![多余万亿元个人家项户%])年?")
 PROVINCES = (
     "吉林",
     "黑龙江",
@@ -116,7 +117,7 @@ FIGURE_WORDS = (
     "多大",
     "规模",
 )
-WHEN_WORDS = ("哪一年", "哪年", "什么时候", "何时", "几年", "哪个时间", "什么时间")
+WHEN_WORDS = ("哪一年", "哪年", "什么时候", "何时", "哪个时间", "什么时间", "啥时候", "啥时")  # not 几年: 延长几年 asks a duration
 SUMMARY_WORDS = ("还讲了", "讲了什么", "讲了哪些", "主要内容", "讲什么", "说了什么", "还有什么")
 ENTERPRISE = re.compile(r"(我们|我司|本公司|我公司|我是).{0,30}(企业|公司|厂|合作社|商户|工厂)")
 ATTRIBUTE_WORDS = ("约束性", "预期性", "属性")

@@ -106,26 +106,54 @@ def understand(text: str, model: PlanModel) -> Request:
         return Request(text, Intent.OUTLINE, q, entities)
     if _table_question(text, q, model):
         return Request(text, Intent.INDICATOR_TABLE, q, entities)
-    if q.kind == "enterprise" or (has_any(text, lex.enterprise) and has_any(text, lex.enterprise_nouns)):
+    if _enterprise(text, q):
         return Request(text, Intent.ENTERPRISE, q, entities)
-    if has_any(text, lex.targets) or (
-        ("目标" in text or "指标" in text) and has_any(text, lex.list) and not q.refs
-    ):
+    main = main_entity(entities)
+    # a thing the plan names in several places; one named once is answered where it is named
+    spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
+    about = has_any(text, lex.about)
+    if about and spread and main is not None and main.kind in ("city", "cluster"):
+        return Request(text, Intent.ABOUT, q, entities)  # 金普新区有什么定位和目标
+    if has_any(text, lex.targets) or _SEVERAL_FIGURES.search(text):
         return Request(text, Intent.TARGETS, q, entities)
     if q.kind in ("figure", "when", "where") or q.unit:
         return Request(
             text, Intent(q.kind) if q.kind in ("figure", "when", "where") else Intent.FIGURE, q, entities
         )
-    # a thing the plan names in several places; one named once is answered where it is named
-    main = max(entities, key=lambda e: len(e.name)) if entities else None
-    spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
-    if has_any(text, lex.about) or (spread and _only_names(q, entities) and has_any(text, lex.list)):
+    # "X都有什么": everything about X when X, the most specific thing named, is named in several places
+    specific = max(entities, key=lambda e: len(e.name)) if entities else None
+    widespread = specific is not None and len({m.location.id for m in specific.mentions}) >= SPREAD
+    if about or (widespread and _only_names(q, entities) and has_any(text, lex.list)):
         return Request(text, Intent.ABOUT, q, entities)
     if has_any(text, lex.overview):
         return Request(text, Intent.OVERVIEW, q, entities)
     if q.kind == "list":
         return Request(text, Intent.LIST, q, entities)
     return Request(text, Intent.FACT, q, entities)
+
+
+_KIND_PRIORITY = {"cluster": 0, "city": 1, "quoted": 2}
+# "A、B和C分别要达到多少": several figures at once
+_SEVERAL_FIGURES = re.compile(r"分别.{0,6}(多少|几)")
+
+
+def main_entity(entities: tuple[Entity, ...]) -> Entity | None:
+    """What a question is mainly about: a cluster before a city before a quoted name, then the longest."""
+    if not entities:
+        return None
+    return min(entities, key=lambda e: (_KIND_PRIORITY.get(e.kind, 9), -len(e.name)))
+
+
+def _enterprise(text: str, q: Question) -> bool:
+    """A company describing itself (我们是营口一家做…的企业), not an official of a department."""
+    lex = lexicon()
+    if any(d in text for d in lex.departments) or re.search(r"[厅委局办]这?[边块里]|[厅委局]的", text):
+        return False
+    return (
+        q.kind == "enterprise"
+        or has_any(text, lex.self_description)
+        or (has_any(text, lex.enterprise) and has_any(text, lex.enterprise_nouns))
+    )
 
 
 def _title_terms(q: Question, model: PlanModel) -> bool:

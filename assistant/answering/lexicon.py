@@ -30,6 +30,7 @@ class Lexicon:
     indicator_table: tuple[str, ...]
     enterprise: tuple[str, ...]
     enterprise_nouns: tuple[str, ...]
+    self_description: tuple[str, ...]
     parts: tuple[str, ...]
     targets: tuple[str, ...]
     everyday_terms: dict[str, str]

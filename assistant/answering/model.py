@@ -65,6 +65,11 @@ class PlanModel:
         self.entities: dict[str, Entity] = {}
         for entity in (*self._clusters(), *self._cities(), *self._quoted()):
             self.entities.setdefault(entity.name, entity)
+        # a quoted label used all over the plan ("十五五") names the plan's period, not a subject
+        chapters = len(document.chapters)
+        for name, e in list(self.entities.items()):
+            if e.kind == "quoted" and len({m.location.chapter for m in e.mentions}) > chapters // 3:
+                del self.entities[name]
         self._aliases = sorted(
             ((match_key(a), e) for e in self.entities.values() for a in (e.name, *e.aliases)),
             key=lambda pair: -len(pair[0]),
@@ -98,7 +103,8 @@ class PlanModel:
         return [Entity(c, "city", (), self._mentions((c,))) for c in CITIES]
 
     def _quoted(self) -> list[Entity]:
-        names = dict.fromkeys(n for loc in self.doc.locations for n in _QUOTED.findall(loc.text))
+        # a quoted name of two characters is too often an ordinary word ("一起") to stand for a thing
+        names = dict.fromkeys(n for loc in self.doc.locations for n in _QUOTED.findall(loc.text) if len(n) >= 3)
         return [Entity(n, "quoted", (), self._mentions((n,))) for n in names]
 
     @property

@@ -46,7 +46,8 @@ _CHAPTER_OR_SECTION = re.compile(rf"第\s*({_NUMERAL})\s*个?\s*(章|节)")
 _BOX_ORDINAL = re.compile(rf"第\s*({_NUMERAL})\s*个\s*专栏")
 _BOX = re.compile(rf"专栏\s*({_NUMERAL})")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
-# typo windows: long enough to be a word of the plan, short enough to be one word
+# typo windows: long enough to be a word of the plan, short enough to be one word. Two
+# characters are too short: everyday pairs the plan never uses (具体指, 同一) sound like its words.
 _WINDOWS = (6, 5, 4, 3)
 
 
@@ -106,8 +107,9 @@ class Vocabulary:
     def build(cls, plan_text: str, words: Iterable[str]) -> Vocabulary:
         by_sound: dict[str, list[str]] = {}
         for w in sorted(set(words)):
-            if len(w) in _WINDOWS and _HAN_RUN.fullmatch(w):
-                by_sound.setdefault(pinyin_key(w), []).append(w)
+            if len(w) not in _WINDOWS or not _HAN_RUN.fullmatch(w):
+                continue
+            by_sound.setdefault(pinyin_key(w), []).append(w)
         return cls(plan_text, {k: tuple(v) for k, v in by_sound.items()})
 
     def correct(self, text: str) -> str:

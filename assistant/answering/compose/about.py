@@ -1,9 +1,11 @@
-"""Everything the plan says about a named thing or a topic: every mention, grouped by chapter.
+"""Everything the plan says about a named thing or a topic: its mentions, grouped by chapter.
 
-The subject is a named thing of the plan (a city, a cluster, a quoted programme) or, failing
-that, the question's most specific subject term that the plan uses. Mentions are the sentences
-that name it, and the sentences of paragraphs whose lead names it. Chapters are ranked by how
-much they say; the total count is given and the first mentions of each chapter are quoted.
+The subject is a named thing of the plan (a cluster, a city, a quoted programme) or, failing
+that, the question's most specific subject term that the plan uses in several places. Mentions
+are the sentences that name it and the sentences of paragraphs whose lead names it. Shown first:
+the passages about the subject itself (an item headed by it, such as 专栏19's "（十一）盘锦市："),
+then one mention from as many places as possible, those touching the aspects the asker listed
+("港口、产业、自贸片区") before the rest, grouped by chapter; the total count is given.
 """
 
 from __future__ import annotations
@@ -14,31 +16,45 @@ from collections import defaultdict
 from ...extractive import Sentence
 from ...normalize import match_key
 from ..intent import Request
+from ..lexicon import lexicon
 from .common import Context, Draft, cite_sentences
 
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
-_SHORT_LEAD = 16
-_DEFINING = 3  # passages about the subject itself, shown first and longer
-_CLIP_DEFINING = 160
-_PER_CHAPTER = 2
-_CHAPTERS = 8
-_CLIP = 100
+_SHORT_LEAD = 16  # a lead this short that names the subject is about it
+_DEFINING = 3  # passages about the subject itself, shown first
+_SHOWN = 16  # mentions shown in all
+_CLIP = 160  # characters of a mention, around the subject (whole sentences when few)
+_FEW = 10
+_MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
 
 
 def subject(req: Request, ctx: Context) -> tuple[str, tuple[Sentence, ...]] | None:
-    """The subject's name and its mentions (None when the plan never names it)."""
-    named = [e for e in req.entities if e.mentions]
-    if named:
-        best = max(named, key=lambda e: len(e.name))
-        return best.name, best.mentions
-    terms = sorted(req.q.terms, key=lambda t: -ctx.model.extractor.idf(t))
-    for term in terms:
+    """What the question asks everything about, and its mentions.
+
+    The first thing the question names (people put the subject first: "丹东在规划里…",
+    "规划里关于民营经济…"): a named thing of the plan, or the first subject term the plan uses.
+    None when the plan names it in fewer than two places: then it is answered where it is named.
+    """
+    text = match_key(req.text)
+    candidates: list[tuple[int, str, tuple[Sentence, ...]]] = []
+    for e in req.entities:
+        at = min((text.find(match_key(a)) for a in (e.name, *e.aliases) if match_key(a) in text), default=-1)
+        if at >= 0:
+            candidates.append((at, e.name, e.mentions))
+    frame = (*lexicon().about, *lexicon().list, *lexicon().outline, *lexicon().targets)
+    for term in req.q.terms:
         key = match_key(term)
-        if len(key) < 2:
+        if len(key) < 2 or any(term in w for w in frame) or key not in text:
             continue
+        covered = [c for c in candidates if key in match_key(c[1]) or match_key(c[1]) in key]
+        if covered and all(len(match_key(c[1])) >= len(key) for c in covered):
+            continue  # the named thing already stands for this term
         found = tuple(s for s in ctx.model.sentences if key in s.key or key in s.lead_key)
-        if found:
-            return term, found
+        candidates.append((text.find(key), term, found))
+    for _, name, mentions in sorted(candidates, key=lambda c: (c[0], -len(c[1]))):
+        if mentions:
+            places = len({s.location.id for s in mentions})
+            return (name, mentions) if places >= _MIN_PLACES else None
     return None
 
 
@@ -60,46 +76,52 @@ def _headed_by(s: Sentence, key: str) -> bool:
     return head.startswith(key) or (key in head and len(head) <= _SHORT_LEAD)
 
 
+def _aspects(req: Request, name: str) -> list[str]:
+    """The other things the asker listed (港口、产业、自贸片区), as plan-text keys."""
+    frame = (*lexicon().about, *lexicon().list, *lexicon().outline)
+    key = match_key(name)
+    return [
+        match_key(t)
+        for t in req.q.terms
+        if len(t) >= 2 and match_key(t) not in key and key not in match_key(t) and not any(t in w for w in frame)
+    ]
+
+
 def compose(req: Request, ctx: Context) -> Draft | None:
     found = subject(req, ctx)
     if found is None:
         return None
     name, mentions = found
     key = match_key(name)
+    aspects = _aspects(req, name)
     hit_rank = {loc: i for i, loc in enumerate(ctx.hit_locations)}
+    order = {id(s): i for i, s in enumerate(mentions)}
 
-    def weight(s: Sentence) -> tuple[int, int]:
-        return (0 if key in s.key else 1, hit_rank.get(s.location.id, 99))
+    def rank(s: Sentence) -> tuple[int, int, int, int]:
+        touches = sum(1 for a in aspects if a in s.key or a in s.lead_key)
+        return (-touches, 0 if key in s.key else 1, hit_rank.get(s.location.id, 99), order[id(s)])
 
-    # where the plan is about the subject itself: an item or paragraph headed by it (专栏19's
-    # "（十一）盘锦市：…", "健全养老服务体系。"), or a sentence that opens with it
-    defining = [s for s in mentions if _headed_by(s, key)]
-    defining = sorted(defining, key=weight)[:_DEFINING]
-    rest = [s for s in mentions if s not in defining]
+    defining = sorted((s for s in mentions if _headed_by(s, key)), key=rank)[:_DEFINING]
+    picked: list[Sentence] = list(defining)
+    for per_place in (1, 2):  # one from every place first, then a second where there is room
+        for s in sorted(mentions, key=rank):
+            if len(picked) >= _SHOWN:
+                break
+            if s not in picked and sum(p.location.id == s.location.id for p in picked) < per_place:
+                picked.append(s)
+    limit = 200 if len(mentions) <= _FEW else _CLIP
+    quotes = [Sentence(s.location, s.paragraph_index, clip_around(s.text, key, limit)) for s in picked]
+
     by_chapter: dict[int, list[Sentence]] = defaultdict(list)
-    for s in rest:
-        by_chapter[s.location.chapter].append(s)
-    chapters = sorted(by_chapter, key=lambda c: (-len(by_chapter[c]), c))[:_CHAPTERS]
-
-    quotes: list[Sentence] = []
-    lines: list[str] = []
-    for s in defining:
-        clipped = clip_around(s.text, key, _CLIP_DEFINING)
-        quotes.append(Sentence(s.location, s.paragraph_index, clipped))
-        lines.append(f"{s.location.cite}：「{clipped}」")
-    for c in chapters:
-        picked = sorted(by_chapter[c], key=weight)[:_PER_CHAPTER]
-        shown = []
-        for s in picked:
-            clipped = clip_around(s.text, key)
-            shown.append(clipped)
-            quotes.append(Sentence(s.location, s.paragraph_index, clipped))
-        heading = picked[0].location.title_path[0]
-        lines.append(f"{heading}（{len(by_chapter[c])}处）：" + " …… ".join(f"「{x}」" for x in shown))
+    for q in quotes[len(defining) :]:
+        by_chapter[q.location.chapter].append(q)
+    lines = [f"{q.location.cite}：「{q.text}」" for q in quotes[: len(defining)]]
+    for chapter, qs in by_chapter.items():
+        heading = qs[0].location.title_path[0]
+        lines.append(f"{heading}：" + " …… ".join(f"「{q.text}」（{q.location.cite}）" for q in qs))
     total = len(mentions)
-    places = len({s.location.chapter for s in mentions})
-    text = f"规划纲要中涉及「{name}」的内容共{total}处，分布在{places}章：\n" + "\n".join(
+    places = len({s.location.id for s in mentions})
+    text = f"规划纲要中涉及「{name}」的内容共{total}处，分布在{places}个章节和专栏，主要有：\n" + "\n".join(
         f"{i}. {line}" for i, line in enumerate(lines, start=1)
     )
-    counts = (str(total), str(places), *(str(len(by_chapter[c])) for c in chapters))
-    return Draft("about", False, text, cite_sentences(quotes), counts)
+    return Draft("about", False, text, cite_sentences(quotes), (str(total), str(places)))

@@ -1,88 +1,145 @@
 """A company describing itself in the chat: the plan's clauses that apply to it, by chapter.
 
-The description is read into a profile (the 专栏2 cluster it names, its city, its type such as
-民营 or 外贸) and handed to the policy matcher (:mod:`assistant.policy`), the same one behind the
-企业政策匹配 tab, so the chat and the tab agree.
+The company's cluster is found from what it makes: the 专栏2 cluster it names, else the cluster
+whose own item in the plan (专栏3/专栏4: "（十三）现代轻工纺织产业集群。…泳装…") shares the most
+specific words with the description. That item is shown first with its target, named by the
+cluster. The rest comes from the policy matcher (:mod:`assistant.policy`), the same one behind
+the 企业政策匹配 tab, so the chat and the tab agree.
 """
 
 from __future__ import annotations
 
-import re
-
+from ...extractive import Sentence
+from ...normalize import match_key
 from ...policy import TRAITS, PolicyMatcher, Profile
 from ...query import PREFECTURES
 from ..intent import Request
+from ..model import Entity
 from .common import Context, Draft, cite
 from .targets import is_target
 
 _CLAUSES = 8
 _TARGET_SOURCES = 5  # clauses whose item's targets are shown
 _TARGETS = 3
+# a cluster is the company's when its item shares this much idf weight with the description
+_MIN_CLUSTER_WEIGHT = 4.0
+_RARE = 3  # a word of the question the plan uses in at most this many sentences is specific to it
+_RARE_SHOWN = 4
 
 
-def _cluster_by_parts(text: str, names: list[str]) -> str:
-    """The cluster whose name's parts (绿色石化, 精细化工 of 绿色石化及精细化工产业集群) the text uses most."""
-    best, best_len = "", 0
-    for name in names:
-        parts = [p for p in re.split(r"及|与|和", name.removesuffix("产业集群")) if len(p) >= 2]
-        matched = sum(len(p) for p in parts if p in text)
-        if matched > best_len:
-            best, best_len = name, matched
-    return best
+def _cluster_item(cluster: Entity) -> list[Sentence]:
+    """The sentences of the paragraphs headed by the cluster (its item in 专栏3/专栏4)."""
+    key = match_key(cluster.name)
+    return [
+        s
+        for s in cluster.mentions
+        if key in s.lead_key
+        and s.location.kind == "box"
+        and s.location.paragraphs[s.paragraph_index].text.count("产业集群") == 1
+    ]  # not 专栏2's lists, which name several clusters
 
 
-def profile_of(req: Request, cluster_names: list[str]) -> Profile:
-    clusters = [e.name for e in req.entities if e.kind == "cluster"] or [
-        c for c in (_cluster_by_parts(req.text, cluster_names),) if c
-    ]
+def cluster_of(req: Request, ctx: Context) -> tuple[Entity, list[Sentence]] | None:
+    """The cluster the company belongs to, with its item's sentences."""
+    named = [e for e in req.entities if e.kind == "cluster"]
+    if named:
+        return named[0], _item_sentences(named[0], ctx)
+    extractor = ctx.model.extractor
+    terms = [t for t in req.q.terms if len(t) >= 2 and t not in PREFECTURES]
+    best: tuple[float, Entity | None] = (0.0, None)
+    for cluster in ctx.model.clusters:
+        text = "".join(s.key for s in _item_sentences(cluster, ctx))
+        weight = sum(extractor.idf(t) for t in terms if match_key(t) in text)
+        if weight > best[0]:
+            best = (weight, cluster)
+    if best[1] is None or best[0] < _MIN_CLUSTER_WEIGHT:
+        return None
+    return best[1], _item_sentences(best[1], ctx)
+
+
+def _item_sentences(cluster: Entity, ctx: Context) -> list[Sentence]:
+    heads = {(s.location.id, s.paragraph_index) for s in _cluster_item(cluster)}
+    return [s for (loc, para) in heads for s in ctx.model.extractor.sentences[loc] if s.paragraph_index == para]
+
+
+def _rare_mentions(req: Request, ctx: Context) -> list[Sentence]:
+    """Sentences with a word of the question that the plan uses in only a few places."""
+    out: list[Sentence] = []
+    for term in req.q.terms:
+        key = match_key(term)
+        if len(key) < 2 or term in PREFECTURES:
+            continue
+        found = [s for s in ctx.model.sentences if key in s.key]
+        if 1 <= len(found) <= _RARE:
+            out += [s for s in found if s not in out]
+    return out[:_RARE_SHOWN]
+
+
+def profile_of(req: Request, cluster: Entity | None) -> Profile:
     city = next((c for c in PREFECTURES if c in req.text), "")
     traits = tuple(t for t, words in TRAITS.items() if t in req.text or any(w in req.text for w in words))
-    return Profile(industry=clusters[0] if clusters else "", city=city, traits=traits, description=req.text)
+    return Profile(industry=cluster.name if cluster else "", city=city, traits=traits, description=req.text)
 
 
 def compose(req: Request, ctx: Context, matcher: PolicyMatcher) -> Draft | None:
-    profile = profile_of(req, [e.name for e in ctx.model.clusters])
+    found = cluster_of(req, ctx)
+    cluster, item = found if found else (None, [])
+    profile = profile_of(req, cluster)
     report = matcher.match(profile, ctx.dense, k=_CLAUSES)
-    if not report.groups:
+    if not report.groups and not item:
         return None
     doc = ctx.model.doc
+    lines: list[str] = []
+    citations = []
+    if cluster is not None and item:
+        # the cluster's own item: its head, the sentences sharing the company's words, its target
+        terms = [match_key(t) for t in req.q.terms if len(t) >= 2]
+        shown = [item[0]] + [s for s in item[1:] if is_target(s) or any(t in s.key for t in terms)]
+        loc = item[0].location
+        lines.append(f"所属产业集群：{cluster.name}（{loc.cite}）")
+        lines += [f"· {s.text}" for s in shown]
+        citations += [cite(loc, s.text) for s in shown]
+    # what the plan says about the company's own rare words: its county (兴城, 西丰), its product
+    for sent in _rare_mentions(req, ctx):
+        if not any(sent.text == c.quote for c in citations):
+            lines.append(f"· {sent.text}（{sent.location.cite}）")
+            citations.append(cite(sent.location, sent.text))
+    n = 0
+    for heading, clauses in report.groups:
+        lines.append(f"【{heading}】")
+        for c in clauses:
+            if any(c.quote == x.quote for x in citations):
+                continue
+            n += 1
+            loc = doc[c.location]
+            head = loc.paragraphs[c.paragraph].lead if c.paragraph >= 0 else None
+            owner = f"（{head}）" if head and head not in c.quote else ""
+            lines.append(f"{n}. {c.quote}{owner} ——{loc.cite}")
+            citations.append(cite(loc, c.quote))
+    # the targets of the items the best clauses belong to, each named by its item
+    targets = [(t.location, t.paragraph, t.quote) for t in report.targets]
+    for c in report.clauses[:_TARGET_SOURCES]:
+        for s in ctx.model.extractor.sentences[c.location]:
+            if s.paragraph_index == c.paragraph and is_target(s):
+                targets.append((c.location, c.paragraph, s.text))
+    seen = {c.quote for c in citations}
+    added = 0
+    for loc_id, paragraph, quote in targets:
+        loc = doc[loc_id]
+        head = loc.paragraphs[paragraph].lead if paragraph >= 0 else None
+        if not head or quote in seen or added == _TARGETS:
+            continue  # a target is shown only with the item it belongs to
+        seen.add(quote)
+        added += 1
+        lines.append(f"目标（{head.strip('。')}）：{quote} ——{loc.cite}")
+        citations.append(cite(loc, quote))
     about = "，".join(
         x
         for x in (
-            f"所属集群：{'、'.join(report.clusters)}" if report.clusters else "",
             f"城市：{profile.city}" if profile.city else "",
             f"类型：{'、'.join(profile.traits)}" if profile.traits else "",
         )
         if x
     )
-    lines: list[str] = []
-    citations = []
-    n = 0
-    for heading, clauses in report.groups:
-        lines.append(f"【{heading}】")
-        for c in clauses:
-            n += 1
-            loc = doc[c.location]
-            item = loc.paragraphs[c.paragraph].lead if c.paragraph >= 0 else None
-            owner = f"（{item}）" if item and item not in c.quote else ""
-            lines.append(f"{n}. {c.quote}{owner} ——{loc.cite}")
-            citations.append(cite(loc, c.quote))
-    # the targets of the items the best clauses belong to, each named by its item
-    targets = [*((t.location, t.paragraph, t.quote) for t in report.targets)]
-    for c in report.clauses[:_TARGET_SOURCES]:
-        for s in ctx.model.extractor.sentences[c.location]:
-            if s.paragraph_index == c.paragraph and is_target(s):
-                targets.append((c.location, c.paragraph, s.text))
-    seen: set[str] = set()
-    for loc_id, paragraph, quote in targets:
-        loc = doc[loc_id]
-        item = loc.paragraphs[paragraph].lead if paragraph >= 0 else None
-        if not item or quote in seen or len(seen) == _TARGETS:
-            continue  # a target is shown only with the item it belongs to
-        seen.add(quote)
-        lines.append(f"目标（{item.strip('。')}）：{quote} ——{loc.cite}")
-        citations.append(cite(loc, quote))
-    head = "根据您描述的企业情况" + (f"（{about}）" if about else "") + "，规划中与您相关的条款如下：\n"
-    return Draft(
-        "enterprise", False, head + "\n".join(lines), tuple(citations), tuple(str(i) for i in range(1, n + 1))
-    )
+    head_line = "根据您描述的企业情况" + (f"（{about}）" if about else "") + "，规划中与您相关的内容如下：\n"
+    return Draft("enterprise", False, head_line + "\n".join(lines), tuple(citations), tuple(map(str, range(1, n + 1))))
