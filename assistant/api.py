@@ -41,7 +41,7 @@ from .errors import (
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import FLAG_NOTES
-from .openai_compat import chat_to_question, completion, stream_chunks
+from .openai_compat import INTERNAL_ERROR, chat_to_question, completion, stream_chunks
 from .policy import Clause, PolicyReport, Profile, to_csv, to_markdown
 from .schemas import (
     MODEL_ID,
@@ -197,8 +197,13 @@ async def _assistant_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(_error_body(request, code, str(exc)), status_code=code, headers=headers)
 
 
+_TYPE_TAG = re.compile(r"[\[\]()]|^(str|int|bool|float|list|dict|none)$")
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc[1:]) if loc and loc[0] in ("body", "path", "query", "header") else list(loc)
+    # pydantic names the alternatives of a union ("str", "list[TextPart]", "function-after[…]"): not fields
+    parts = [p for p in parts if isinstance(p, int) or not _TYPE_TAG.search(str(p))]
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -225,7 +230,10 @@ def _describe(err: dict[str, Any]) -> str:
         "list_type": f"{field} 必须是数组",
         "model_attributes_type": f"{field} 必须是 JSON 对象",
         "dict_type": f"{field} 必须是 JSON 对象",
+        "value_error": f"{field}：{str(err.get('msg', '')).removeprefix('Value error, ')}",
     }.get(kind, f"{field} 无效")
+    if kind == "value_error":
+        return zh
     return f"{zh}（{err.get('msg', '')}）"
 
 
@@ -251,7 +259,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             " Send a JSON body with Content-Type: application/json."
         )
         return JSONResponse(_error_body(request, 415, detail), status_code=415)
-    detail = "；".join(_describe(e) for e in errors[:5])
+    detail = "；".join(dict.fromkeys(_describe(e) for e in errors[:5]))
     body = _error_body(request, 422, f"请求参数无效：{detail}")
     body["errors"] = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in errors[:20]]
     return JSONResponse(body, status_code=422)
@@ -269,7 +277,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    detail = "服务器内部错误，已记录日志。Internal server error."
+    detail = INTERNAL_ERROR  # never the exception's own text
     return JSONResponse(_error_body(request, 500, detail), status_code=500)
 
 
@@ -483,13 +491,13 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
     @v1.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatRequest, assistant: AssistantDep, request: Request) -> Any:
         """OpenAI-style chat: the last user message is the question; citations in text and `citations`."""
-        question, history = chat_to_question(body.messages)
+        question, history = chat_to_question(body.messages, request.app.state.settings.max_message_chars)
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
         if not body.stream:
             return completion(limiter.run(assistant.ask, question, history), body.model, question, history)
         pieces = assistant.ask_stream(question, history)
         first = limiter.run(next, pieces, None)  # input errors surface here, before the 200 is sent
-        include_usage = bool((body.stream_options or {}).get("include_usage"))
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(
             stream_chunks(first, pieces, body.model, question, history, include_usage, status_for),
             media_type="text/event-stream",

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
     max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")
+    max_message_chars: int = Field(
+        4000,
+        ge=100,
+        description="Longest assistant or system message in a history or `/v1` request (user messages: "
+        "RAG_MAX_QUESTION_CHARS, since an earlier question is searched with again).",
+    )
     api_keys: str = Field(
         "",
         description="Comma-separated API keys for the API and the UI; a `:read` suffix (`key:read`) makes a "

@@ -269,11 +269,12 @@ def chat_messages(exchanges: list[Exchange]) -> list[dict[str, str]]:
     return out
 
 
-def history_of(exchanges: list[Exchange], max_turns: int) -> list[Turn]:
-    """Earlier exchanges as history turns (the most recent ``max_turns`` messages)."""
+def history_of(exchanges: list[Exchange], max_turns: int, max_chars: int = 4000) -> list[Turn]:
+    """Earlier exchanges as history turns (the most recent ``max_turns`` messages; our own answers
+    cut to ``max_chars``, the limit the assistant accepts for an assistant message)."""
     turns: list[Turn] = []
     for ex in exchanges:
-        turns += [Turn("user", ex["question"]), Turn("assistant", ex["answer"])]
+        turns += [Turn("user", ex["question"]), Turn("assistant", ex["answer"][:max_chars])]
     keep = max_turns - max_turns % 2
     return turns[len(turns) - keep :] if keep else []
 
@@ -432,7 +433,8 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
             return
         try:
             a = get()
-            pieces = a.ask_stream(question, history_of(exchanges, a.settings.max_history_turns))
+            history = history_of(exchanges, a.settings.max_history_turns, a.settings.max_message_chars)
+            pieces = a.ask_stream(question, history)
             chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
             chat.append({"role": "assistant", "content": "…"})
             yield chat, "", "", gr.skip(), gr.skip(), gr.skip()

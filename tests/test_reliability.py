@@ -1,0 +1,223 @@
+"""Issue 13: the server errors a semantic attack found, and the bounds on what reaches the pipeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api import create_api
+from assistant.config import Settings
+from assistant.facade import Assistant
+from assistant.tokens import count_tokens
+
+Q = "到2030年清洁能源装机占比达到多少？"
+SURROGATE = '"\\udfff"'  # a lone surrogate, as JSON spells it (no UTF-8 text can hold it)
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def client(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """Server errors are responses here (as for a real client), not exceptions raised into the test."""
+    app = create_api(Settings(data_dir=tmp_path_factory.mktemp("reliability")), assistant)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def _sse(client: TestClient, body: dict[str, Any] | bytes) -> tuple[int, list[str]]:
+    kwargs: dict[str, Any] = {"content": body, "headers": JSON} if isinstance(body, bytes) else {"json": body}
+    with client.stream("POST", "/v1/chat/completions", **kwargs) as r:
+        if r.status_code != 200:
+            r.read()
+            return r.status_code, [r.text]
+        return 200, [line for line in r.iter_lines() if line.startswith("data: ")]
+
+
+# --------------------------------------------------------------------------- lone surrogates
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "field"),
+    [
+        ("/api/ask", '{"question": %s}', "question"),
+        ("/api/ask", '{"question": "那呢？", "history": [{"role": "user", "content": %s}]}', "history"),
+        ("/api/search", '{"query": %s}', "query"),
+        ("/v1/chat/completions", '{"messages": [{"role": "user", "content": %s}]}', "messages[0].content"),
+        (
+            "/v1/chat/completions",
+            '{"stream": true, "messages": [{"role": "user", "content": %s}]}',
+            "messages[0].content",
+        ),
+        (
+            "/v1/chat/completions",
+            '{"messages": [{"role": "user", "content": [{"type": "text", "text": %s}]}]}',
+            "messages[0].content",
+        ),
+        ("/v1/chat/completions", '{"model": %s, "messages": [{"role": "user", "content": "hi"}]}', "model"),
+        ("/api/policies/match", '{"profile": {"industry": "船舶", "traits": [%s]}}', "profile.traits[0]"),
+        ("/api/policies/match.md", '{"profile": {"description": %s}}', "profile.description"),
+        ("/api/feedback", '{"question": "q", "answer": "a", "rating": "up", "comment": %s}', "comment"),
+    ],
+)
+def test_lone_surrogates_are_a_clear_422(client: TestClient, path: str, raw: str, field: str) -> None:
+    r = client.post(path, content=(raw % SURROGATE).encode(), headers=JSON)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert field in detail and ("Unicode" in detail or "unicode" in detail)
+
+
+def test_lone_surrogates_are_refused_in_process(assistant: Assistant) -> None:
+    """The UI and the CLI call the assistant directly: the same check, an InputError (a warning in the UI)."""
+    from assistant.answers import Turn
+    from assistant.errors import InputError
+    from assistant.policy import Profile
+
+    with pytest.raises(InputError, match="代理项"):
+        assistant.ask("森林\udfff覆盖率")
+    with pytest.raises(InputError, match="对话历史第 1 条"):
+        assistant.ask("那呢？", [Turn("assistant", "\ud800")])
+    with pytest.raises(InputError, match="代理项"):
+        assistant.search("\udfff")
+    with pytest.raises(InputError, match="企业信息"):
+        assistant.match(Profile("船舶", "", ("\udfff",), ""))
+
+
+# --------------------------------------------------------------------------- tiktoken's special tokens
+
+
+def test_special_token_spellings_count_as_text() -> None:
+    assert count_tokens("<|endoftext|>") > 1
+    assert count_tokens("a<|fim_prefix|>b") == count_tokens("a<|fim_prefix|>b")
+
+
+@pytest.mark.parametrize(
+    "text", ["<|endoftext|>", f"{Q}<|endoftext|>", "<|fim_prefix|>森林覆盖率<|im_start|>"]
+)
+def test_special_tokens_in_chat_messages(client: TestClient, text: str) -> None:
+    messages = [
+        {"role": "system", "content": "<|endoftext|>"},
+        {"role": "user", "content": "<|endoftext|>"},
+        {"role": "assistant", "content": "<|endofprompt|>"},
+        {"role": "user", "content": text},
+    ]
+    r = client.post("/v1/chat/completions", json={"messages": messages})
+    assert r.status_code == 200, r.text
+    assert r.json()["usage"]["prompt_tokens"] >= count_tokens(text)
+
+    status, lines = _sse(
+        client, {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
+    )
+    assert status == 200 and lines[-1] == "data: [DONE]"
+    events = [json.loads(line[6:]) for line in lines[:-1]]
+    assert not any("error" in e for e in events)
+    assert events[-1]["usage"]["completion_tokens"] > 0
+
+
+# --------------------------------------------------------------------------- follow-ups naming a place
+
+
+@pytest.mark.xfail(strict=False, reason="answering core rewrite, issue 10")
+@pytest.mark.parametrize("chapter", ["第三章", "第十四章", "第二十章"])
+def test_follow_up_about_this_chapter(client: TestClient, chapter: str) -> None:
+    history = [{"role": "user", "content": f"{chapter}讲了什么？"}]
+    r = client.post("/api/ask", json={"question": "这一章还讲了什么？", "history": history})
+    assert r.status_code < 500, r.text
+    assert r.status_code == 200 and r.json()["answer"]
+
+
+def test_an_unexpected_error_is_a_json_500_without_its_text(http_settings: Settings) -> None:
+    class Broken:
+        settings = http_settings
+
+        def ask(self, *args: Any, **kwargs: Any) -> Any:
+            raise ValueError("out of range: 0 SECRET-DETAIL")
+
+        def ask_stream(self, *args: Any, **kwargs: Any) -> Any:
+            yield "部分"
+            raise ValueError("out of range: 0 SECRET-DETAIL")
+
+    client = TestClient(create_api(http_settings, Broken()), raise_server_exceptions=False)  # type: ignore[arg-type]
+    r = client.post("/api/ask", json={"question": Q})
+    assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+    assert "SECRET" not in r.text and "Traceback" not in r.text
+    status, lines = _sse(client, {"messages": [{"role": "user", "content": Q}], "stream": True})
+    assert status == 200 and lines[-1] == "data: [DONE]"
+    error = json.loads(lines[-2][6:])["error"]
+    assert error["code"] == 500 and "SECRET" not in json.dumps(error)
+
+
+# --------------------------------------------------------------------------- every text is bounded
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"question": "那呢？", "history": [{"role": "user", "content": "清" * 501}]}, "对话历史第 1 条"),
+        (
+            {"question": "那呢？", "history": [{"role": "assistant", "content": "清" * 4001}]},
+            "RAG_MAX_MESSAGE_CHARS",
+        ),
+    ],
+)
+def test_history_messages_are_bounded(client: TestClient, body: dict[str, Any], needle: str) -> None:
+    r = client.post("/api/ask", json=body)
+    assert r.status_code == 422 and needle in r.json()["detail"]
+
+
+def test_history_messages_at_the_limit_are_answered(client: TestClient) -> None:
+    history = [{"role": "user", "content": "清" * 500}, {"role": "assistant", "content": "能" * 4000}]
+    assert client.post("/api/ask", json={"question": Q, "history": history}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("messages", "needle"),
+    [
+        ([{"role": "user", "content": "清" * 501}], "问题过长"),
+        ([{"role": "user", "content": "清" * 501}, {"role": "user", "content": Q}], "对话历史第 1 条"),
+        ([{"role": "system", "content": "x" * 4001}, {"role": "user", "content": Q}], "messages[0]"),
+        ([{"role": "assistant", "content": "x" * 4001}, {"role": "user", "content": Q}], "messages[0]"),
+        ([{"role": "user", "content": "x" * 60_000}], "messages[0].content"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_messages_are_bounded(
+    client: TestClient, messages: list[dict[str, str]], needle: str, stream: bool
+) -> None:
+    status, lines = _sse(client, {"messages": messages, "stream": stream})
+    assert status == 422 and needle in json.loads(lines[0])["detail"]
+
+
+# --------------------------------------------------------------------------- strict types
+
+
+USER = [{"role": "user", "content": Q}]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/chat/completions", {"messages": USER, "n": 3}, "n"),
+        ("/v1/chat/completions", {"messages": USER, "max_tokens": 0}, "max_tokens"),
+        ("/v1/chat/completions", {"messages": USER, "max_completion_tokens": -1}, "max_completion_tokens"),
+        ("/v1/chat/completions", {"messages": USER, "stream": "yes"}, "stream"),
+        ("/v1/chat/completions", {"messages": USER, "stream": 1}, "stream"),
+        (
+            "/v1/chat/completions",
+            {"messages": USER, "stream_options": {"include_usage": "yes"}},
+            "include_usage",
+        ),
+        ("/api/search", {"query": "清洁能源", "k": True}, "k"),
+        ("/api/search", {"query": "清洁能源", "k": "5"}, "k"),
+        ("/api/policies/match", {"profile": {"industry": "船舶"}, "k": True}, "k"),
+    ],
+)
+def test_strict_types(client: TestClient, path: str, body: dict[str, Any], field: str) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["detail"]
+
+
+def test_chat_accepts_n_1_and_max_tokens(client: TestClient) -> None:
+    r = client.post("/v1/chat/completions", json={"messages": USER, "n": 1, "max_tokens": 5})
+    assert r.status_code == 200 and len(r.json()["choices"]) == 1
