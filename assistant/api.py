@@ -41,6 +41,7 @@ from .errors import (
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import FLAG_NOTES
+from .limits import is_heavy
 from .openai_compat import INTERNAL_ERROR, chat_to_question, completion, stream_chunks
 from .policy import Clause, PolicyReport, Profile, to_csv, to_markdown
 from .schemas import (
@@ -371,7 +372,9 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
     def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> AskResponse:
         """Answer a question with verified quotes from the plan; follow-ups take earlier turns."""
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
-        return _ask_response(limiter.run(assistant.ask, body.question, _turns(body.history)))
+        history = _turns(body.history)
+        heavy = is_heavy(body.question, history)
+        return _ask_response(limiter.run(assistant.ask, body.question, history, heavy=heavy))
 
     @api.get("/toc", tags=["plan"])
     def toc(assistant: AssistantDep) -> dict[str, Any]:
@@ -493,10 +496,14 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         """OpenAI-style chat: the last user message is the question; citations in text and `citations`."""
         question, history = chat_to_question(body.messages, request.app.state.settings.max_message_chars)
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
+        heavy = is_heavy(question, history)
         if not body.stream:
-            return completion(limiter.run(assistant.ask, question, history), body.model, question, history)
+            answer = limiter.run(assistant.ask, question, history, heavy=heavy)
+            return completion(answer, body.model, question, history)
         pieces = assistant.ask_stream(question, history)
-        first = limiter.run(next, pieces, None)  # input errors surface here, before the 200 is sent
+        first = limiter.run(
+            next, pieces, None, heavy=heavy
+        )  # input errors surface here, before the 200 is sent
         include_usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(
             stream_chunks(first, pieces, body.model, question, history, include_usage, status_for),

@@ -221,3 +221,113 @@ def test_strict_types(client: TestClient, path: str, body: dict[str, Any], field
 def test_chat_accepts_n_1_and_max_tokens(client: TestClient) -> None:
     r = client.post("/v1/chat/completions", json={"messages": USER, "n": 1, "max_tokens": 5})
     assert r.status_code == 200 and len(r.json()["choices"]) == 1
+
+
+# --------------------------------------------------------------------------- a deadline frees its slot
+
+
+def _wait_until(condition: Any, limit: float = 10.0) -> None:
+    import time
+
+    end = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_a_deadline_frees_its_slot_and_discards_the_result() -> None:
+    import threading
+
+    from assistant.errors import DeadlineError, OverloadedError
+    from assistant.limits import GenerationLimiter
+
+    limiter = GenerationLimiter(max_concurrent=1, timeout=0.2, queue_timeout=0.2, max_overrun=1)
+    release = threading.Event()
+    finished: list[str] = []
+
+    def runaway() -> str:
+        release.wait(10)
+        finished.append("runaway")
+        return "too late"
+
+    try:
+        with pytest.raises(DeadlineError):
+            limiter.run(runaway)
+        assert (limiter.running, limiter.overrunning) == (0, 1)
+        assert limiter.run(lambda: "ordinary") == "ordinary"  # the slot is free again
+        with pytest.raises(DeadlineError):  # a second runaway: the overrun budget (1) is now spent
+            limiter.run(runaway)
+        with pytest.raises(OverloadedError):  # no thread for a third answer until one ends
+            limiter.run(lambda: "waits")
+    finally:
+        release.set()
+    _wait_until(lambda: limiter.overrunning == 0)
+    assert finished == ["runaway", "runaway"] and limiter.running == 0
+    assert limiter.run(lambda: "ordinary") == "ordinary"
+    assert limiter.timed_out == 2 and limiter.rejected == 1
+
+
+def test_heavy_requests_never_take_every_slot() -> None:
+    import threading
+
+    from assistant.errors import OverloadedError
+    from assistant.limits import GenerationLimiter
+
+    limiter = GenerationLimiter(max_concurrent=2, timeout=5, queue_timeout=0.1)
+    release = threading.Event()
+    holder = threading.Thread(target=limiter.run, args=(release.wait, 5), kwargs={"heavy": True})
+    holder.start()
+    try:
+        _wait_until(lambda: limiter.running == 1)
+        with pytest.raises(OverloadedError):
+            limiter.run(lambda: "second heavy", heavy=True)
+        assert limiter.run(lambda: "ordinary") == "ordinary"
+    finally:
+        release.set()
+        holder.join(5)
+
+
+def test_a_burst_of_maximal_requests_leaves_ordinary_questions_answered(
+    assistant: Assistant, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Maximal follow-ups (the longest user turns and assistant messages the limits allow, a full
+    history) over a real loopback server, then an ordinary question: it is answered (200), and the
+    burst itself gets answers or a 503 with Retry-After, never another 5xx."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.helpers import serve
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("burst"),
+        max_concurrent_generations=2,
+        queue_timeout=5,
+        request_timeout=30,
+    )
+
+    def maximal(location: str) -> dict[str, Any]:
+        """A full history of the longest turns allowed; new text each time (nothing is cached)."""
+        user = (assistant.document[location].text * 3)[: settings.max_question_chars]
+        reply = (assistant.document["box3"].text * 3)[: settings.max_message_chars]
+        turns = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+        return {"question": "那呢？", "history": turns * (settings.max_history_turns // 2)}
+
+    with (
+        serve(create_api(settings, assistant)) as url,
+        httpx.Client(base_url=url, timeout=120) as http,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        burst = [
+            pool.submit(http.post, "/api/ask", json=maximal(loc))
+            for loc in ("ch1.s1", "ch2.s3", "box21", "ch3.s1")
+        ]
+        _wait_until(lambda: any(f.running() for f in burst))
+        ordinary = http.post("/api/ask", json={"question": Q})
+        results = [f.result() for f in burst]
+    assert ordinary.status_code == 200, ordinary.text
+    assert "70%" in ordinary.json()["answer"].replace(" ", "")
+    for r in results:
+        assert r.status_code in (200, 503), r.text
+        if r.status_code == 503:
+            assert int(r.headers["retry-after"]) >= 1
