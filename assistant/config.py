@@ -48,7 +48,23 @@ class Settings(BaseSettings):
     api_keys: str = Field(
         "",
         description="Comma-separated API keys for the API and the UI; a `:read` suffix (`key:read`) makes a "
-        "read-only key (no feedback writes or export, no UI). Empty = no authentication.",
+        "read-only key (no feedback writes or export, no UI), an `:admin` suffix a key that may also export "
+        "all feedback. Empty = no authentication (export from this machine only).",
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs UI session cookies; unset = a random one kept in RAG_DATA_DIR/session_secret.",
+    )
+    session_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 90,
+        description="Hours a UI session cookie stays valid (logout revokes it sooner).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated reverse-proxy addresses or networks whose X-Forwarded-For/-Proto are "
+        "honoured (rate-limit buckets, Secure cookies); empty = none.",
     )
     rate_limit_per_minute: int = Field(
         0, ge=0, description="Requests per minute per client (API key, else IP), token bucket; 0 = off."

@@ -17,8 +17,10 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from starlette.datastructures import Headers
 
 from .answers import Answer, Citation, Turn
+from .auth import is_loopback
 from .errors import AssistantError, InputError
 from .facade import Assistant
 from .feedback import FeedbackStore
@@ -414,9 +416,30 @@ def chapter_locations(assistant: Assistant, chapter: str | None) -> list[tuple[s
 # --------------------------------------------------------------------------- the Blocks
 
 
-def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) -> gr.Blocks:
-    """Build the Blocks (launches nothing). ``assistant`` may be a provider called per event."""
+ExportCheck = Callable[[Headers, str | None], bool]
+
+
+def _loopback_only(headers: Headers, client: str | None) -> bool:
+    return is_loopback(client)
+
+
+def build_ui(
+    assistant: AssistantSource, feedback: FeedbackStore | None = None, can_export: ExportCheck | None = None
+) -> gr.Blocks:
+    """Build the Blocks (launches nothing). ``assistant`` may be a provider called per event.
+
+    ``can_export(headers, client address)`` decides who sees and may use 导出全部反馈 (every user's
+    questions and comments): the app passes the admin-scope check; by default only this machine.
+    """
     get = _provider(assistant)
+    export_check = can_export or _loopback_only
+
+    def may_export(request: gr.Request | None) -> bool:
+        if request is None:
+            return False
+        headers = Headers(headers={k.lower(): v for k, v in dict(request.headers).items()})
+        client = request.client.host if request.client else None
+        return export_check(headers, client)
 
     def store() -> FeedbackStore:
         return feedback if feedback is not None else FeedbackStore(get().settings.data_dir)
@@ -519,7 +542,10 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
     def rate_down(comment: str, exchanges: list[Exchange], selected: int) -> tuple[str, Any]:
         return rate("down", comment, exchanges, selected)
 
-    def export_csv() -> str | None:
+    def export_csv(request: gr.Request) -> str | None:
+        if not may_export(request):
+            gr.Warning("导出反馈需要管理员权限。Exporting feedback needs an admin key.")
+            return None
         try:
             text = store().export_csv()
         except AssistantError as exc:
@@ -529,6 +555,10 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
         path = folder / f"feedback-{datetime.now():%Y%m%d-%H%M%S}.csv"
         path.write_text("\ufeff" + text, encoding="utf-8")
         return str(path)
+
+    def show_export(request: gr.Request) -> tuple[Any, Any]:
+        visible = may_export(request)
+        return gr.update(visible=visible), gr.update(visible=visible)
 
     def on_load() -> tuple[Any, ...]:
         try:
@@ -654,8 +684,12 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
                             down = gr.Button("👎 有问题", elem_id="fb-down", size="sm")
                         fb_status = gr.Markdown("", elem_id="fb-status")
                         with gr.Row():
-                            export_btn = gr.Button("导出全部反馈（CSV）", elem_id="fb-export", size="sm")
-                        export_file = gr.File(label="反馈 CSV", elem_id="fb-file", interactive=False)
+                            export_btn = gr.Button(
+                                "导出全部反馈（CSV）", elem_id="fb-export", size="sm", visible=False
+                            )
+                        export_file = gr.File(
+                            label="反馈 CSV", elem_id="fb-file", interactive=False, visible=False
+                        )
                 with gr.Column(scale=2, min_width=300, elem_id="side-col"):
                     panel = gr.HTML(PANEL_EMPTY, elem_id="section-panel", js_on_load=None)
             with gr.Tab("目录", id="toc", elem_id="tab-toc"), gr.Row(equal_height=False):
@@ -753,6 +787,7 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
         down.click(rate_down, [comment, exchanges, selected], [fb_status, comment], api_name="feedback_down")
         export_btn.click(export_csv, None, [export_file], api_name="export_feedback")
         demo.load(on_load, None, [chapter, table, panel, industry], api_visibility="private")
+        demo.load(show_export, None, [export_btn, export_file], api_visibility="private")
         policy_inputs = [industry, city, traits, description]
         policy_outputs = [report_html, md_file, csv_file, policy_panel]
         match_btn.click(match_policy, policy_inputs, policy_outputs, api_name="match_policy")
