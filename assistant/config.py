@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +86,33 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         60.0,
         gt=0,
-        description="Seconds an answer may take before a 504; keep it above twice RAG_LLM_TIMEOUT so a dead "
-        "LLM still yields the offline fallback.",
+        description="Seconds an answer may take before a 504; with RAG_GENERATOR=openai at least twice "
+        "RAG_LLM_TIMEOUT (checked at start-up) so a dead LLM still yields the offline fallback.",
     )
     host: str = Field("127.0.0.1", description="Server bind address.")
     port: int = Field(7860, description="Server port.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Checked when the settings load, so a bad combination stops start-up with a clear message."""
+        problems = []
+        if self.generator == "openai":
+            if not (self.llm_base_url or "").strip():
+                problems.append(
+                    "RAG_GENERATOR=openai needs RAG_LLM_BASE_URL (an OpenAI-compatible endpoint, "
+                    "e.g. http://127.0.0.1:11434/v1)"
+                )
+            if self.request_timeout < 2 * self.llm_timeout:
+                problems.append(
+                    f"RAG_REQUEST_TIMEOUT ({self.request_timeout:g} s) must be at least twice RAG_LLM_TIMEOUT "
+                    f"({self.llm_timeout:g} s): one LLM call and its retry must fit, so a dead LLM still "
+                    "yields the offline answer instead of a 504"
+                )
+        if self.max_message_chars < self.max_question_chars:
+            problems.append(
+                f"RAG_MAX_MESSAGE_CHARS ({self.max_message_chars}) must be at least RAG_MAX_QUESTION_CHARS "
+                f"({self.max_question_chars})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

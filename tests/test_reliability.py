@@ -331,3 +331,101 @@ def test_a_burst_of_maximal_requests_leaves_ordinary_questions_answered(
         assert r.status_code in (200, 503), r.text
         if r.status_code == 503:
             assert int(r.headers["retry-after"]) >= 1
+
+
+# --------------------------------------------------------------------------- smaller holes
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", " =1+1", "\n=1+1", "\t=1+1", "　=1+1", "＝1+1", " ＋1", "－1", "＠SUM(A1)", "@x", "\r-1"]
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(text: str) -> None:
+    from assistant.feedback import spreadsheet_safe
+
+    assert spreadsheet_safe(text) == "'" + text
+    assert spreadsheet_safe("清洁能源 =70%") == "清洁能源 =70%" and spreadsheet_safe(3) == 3
+
+
+def test_feedback_csv_escapes_formulas(tmp_path: Any) -> None:
+    import csv
+    import io
+
+    from assistant.feedback import FeedbackStore
+
+    store = FeedbackStore(tmp_path)
+    store.add("\n=cmd|' /C calc'!A0", "＝1+1", [], "up", " @SUM(1)")
+    row = next(csv.DictReader(io.StringIO(store.export_csv())))
+    assert row["question"].startswith("'") and row["answer"] == "'＝1+1"
+    assert row["comment"] == "'@SUM(1)"  # (stored stripped)
+
+
+def test_policy_exports_escape_html_and_formulas(client: TestClient) -> None:
+    profile = {
+        "industry": "<script>alert(1)</script>船舶",
+        "description": "=HYPERLINK(1)<img src=x onerror=y>",
+    }
+    md = client.post("/api/policies/match.md", json={"profile": profile})
+    assert md.status_code == 200
+    assert "<script>" not in md.text and "<img" not in md.text and "&lt;script&gt;" in md.text
+    csv_text = client.post("/api/policies/match.csv", json={"profile": profile}).text
+    assert "\n=" not in csv_text and ",=" not in csv_text
+
+
+def test_a_removed_feedback_database_is_recreated(assistant: Assistant, tmp_path: Any) -> None:
+    app = create_api(Settings(data_dir=tmp_path), assistant)
+    client = TestClient(app, client=("127.0.0.1", 4000))
+    body = {"question": Q, "answer": "70%", "rating": "up"}
+    assert client.post("/api/feedback", json=body).status_code == 201
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"feedback.db{suffix}").unlink(missing_ok=True)
+    assert client.post("/api/feedback", json=body).status_code == 201
+    assert client.get("/api/feedback.csv").text.count(Q) == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "needle"),
+    [
+        ({"generator": "openai"}, "RAG_LLM_BASE_URL"),
+        ({"generator": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "request_timeout": 50}, "twice"),
+        ({"max_message_chars": 200, "max_question_chars": 500}, "RAG_MAX_MESSAGE_CHARS"),
+    ],
+)
+def test_settings_are_checked_when_they_load(settings: dict[str, Any], needle: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=needle):
+        Settings(**settings)
+    Settings(generator="openai", llm_base_url="http://127.0.0.1:9/v1", request_timeout=60, llm_timeout=30)
+
+
+def test_llm_service_errors_fall_back_but_bugs_do_not() -> None:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+    from langchain_core.outputs import ChatResult
+
+    from assistant.errors import GeneratorError
+    from assistant.llm import LLMGenerator, load_prompts
+
+    class Raising(BaseChatModel):
+        error: Any
+
+        @property
+        def _llm_type(self) -> str:
+            return "raising"
+
+        def _generate(
+            self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> ChatResult:
+            raise self.error
+
+    import httpx
+    import openai
+
+    prompts = load_prompts(Settings().prompts_dir)
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    for service in (httpx.ConnectError("refused"), openai.APITimeoutError(request), TimeoutError()):
+        with pytest.raises(GeneratorError):
+            LLMGenerator(Raising(error=service), prompts).generate(Q, [])
+    for bug in (KeyError("hits"), AttributeError("x"), TypeError("unsupported operand")):
+        with pytest.raises(type(bug)):
+            LLMGenerator(Raising(error=bug), prompts).generate(Q, [])
