@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .access_log import log_path
 from .answers import Answer, Citation, Turn
 from .config import Settings
 from .errors import (
@@ -194,7 +195,7 @@ async def _assistant_error(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = "Bearer"
     if code >= 500:
-        log.warning("%s %s → %d: %s", request.method, request.url.path, code, exc)
+        log.warning("%s %s → %d: %s", request.method, log_path(request.scope), code, exc)
     return JSONResponse(_error_body(request, code, str(exc)), status_code=code, headers=headers)
 
 
@@ -277,7 +278,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, log_path(request.scope))
     detail = INTERNAL_ERROR  # never the exception's own text
     return JSONResponse(_error_body(request, 500, detail), status_code=500)
 

@@ -2,15 +2,11 @@
 
 Everything is off by default and switched on by settings (see SECURITY.md). The parts live in
 modules of their own: :mod:`.auth` (keys and scopes), :mod:`.sessions` (signed UI session cookies),
-:mod:`.ratelimit` (token buckets, trusted proxies), :mod:`.login` (the login page, safe redirects) and
-:mod:`.openapi_docs` (documented errors). Here:
+:mod:`.ratelimit` (token buckets, trusted proxies), :mod:`.login` (the login page, safe redirects),
+:mod:`.access_log` (the request log, key redaction) and :mod:`.openapi_docs` (documented errors). Here:
 
 * :class:`AccessGuard`, an ASGI middleware: rate limit → log in/out → authenticate → authorise
   (scopes, the Origin of cookie-authenticated writes) → call the app → log the request;
-* the request log (logger ``assistant.access``): method, the raw path as sent (escaped: no forged
-  lines), status, time, client and key id; never a query string or a key; question text only with
-  ``RAG_LOG_QUESTIONS=true``; :class:`RedactKeys` masks ``key=``/``api_key=``/``token=`` parameters
-  in uvicorn's own access log;
 * :func:`harden`, which installs all of it (plus the generation limiter) on the FastAPI app that
   :func:`assistant.api.create_api` builds, so the Gradio UI mounted on that app is covered too.
 """
@@ -18,10 +14,8 @@ modules of their own: :mod:`.auth` (keys and scopes), :mod:`.sessions` (signed U
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
-import re
 import time
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
@@ -32,6 +26,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access_log import RedactKeys, log_path, log_request, question_of, redact_access_logs
 from .auth import (
     ADMIN_SUFFIX,
     READ_ONLY_UI,
@@ -56,14 +51,12 @@ from .ratelimit import RateLimiter, rate_limited, trust_proxies
 from .sessions import Sessions
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("assistant.access")
 
 COOKIE = SESSION_COOKIE
 MIN_KEY_CHARS = 16
 QUESTION_PATHS = frozenset({"/api/ask", "/api/search", "/v1/chat/completions", "/api/policies/match"})
 MAX_LOGIN_BODY = 8192
 MAX_CAPTURE = 65536
-MAX_LOGGED_QUESTION = 200
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FOREIGN_ORIGIN = (
     "跨站请求被拒绝：使用会话 Cookie 的写请求必须来自本站页面。"
@@ -76,17 +69,6 @@ def _error(path: str, status: int, detail: str, headers: dict[str, str] | None =
     if path.startswith("/v1/"):  # what OpenAI clients read
         body["error"] = {"message": detail, "type": "invalid_request_error", "code": status}
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-_UNPRINTABLE = re.compile(rb"[^\x21-\x7e]")
-
-
-def log_path(scope: Scope) -> str:
-    """The request path as the client sent it (percent-encoded), with any byte that is not printable
-    ASCII escaped as ``\\xNN``: a ``%0a`` stays ``%0a``, so no one can write a line into the log."""
-    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
-    raw = raw.split(b"?", 1)[0][:2000]
-    return _UNPRINTABLE.sub(lambda m: b"\\x%02x" % m.group()[0], raw).decode("ascii")
 
 
 def same_origin(headers: Headers) -> bool:
@@ -194,7 +176,7 @@ class AccessGuard:
             await self.app(scope, receive_and_capture, send_and_watch)
         finally:
             if kind == "api" or (status_holder[0] >= 400 and not path.startswith("/gradio_api/heartbeat")):
-                question = _question_of(bytes(captured)) if capture else None
+                question = question_of(bytes(captured)) if capture else None
                 self._log(scope, status_holder[0] or 500, started, client, key, question)
 
     def _denied(
@@ -274,52 +256,7 @@ class AccessGuard:
         key: ApiKey | None,
         question: str | None,
     ) -> None:
-        ms = (time.perf_counter() - started) * 1000
-        method = _UNPRINTABLE.sub(b"?", scope.get("method", "-").encode("latin-1", "replace")).decode()
-        line = f"{method} {log_path(scope)} {status} {ms:.1f}ms client={client} key={key.id if key else '-'}"
-        if question is not None:
-            line += f" question={question!r}"
-        access_log.log(logging.WARNING if status in (401, 403, 429) else logging.INFO, line)
-
-
-def _question_of(body: bytes) -> str | None:
-    """The question text of an /api/ask, /api/search, /v1/chat/completions or policy-match body."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    text: Any = data.get("question") or data.get("query")
-    if text is None and isinstance(data.get("messages"), list):
-        users = [m for m in data["messages"] if isinstance(m, dict) and m.get("role") == "user"]
-        text = users[-1].get("content") if users else None
-    if text is None and isinstance(data.get("profile"), dict):
-        text = data["profile"].get("description")
-    if not isinstance(text, str):
-        return None
-    return text[:MAX_LOGGED_QUESTION]
-
-
-# --------------------------------------------------------------------------- log redaction
-
-
-_KEY_PARAM = re.compile(r"([?&][\w.-]*(?:key|token|secret|password)=)[^&\s\"]*", re.IGNORECASE)
-
-
-class RedactKeys(logging.Filter):
-    """Hide ``?key=…``, ``?api_key=…``, ``?token=…`` in log lines (uvicorn's access log prints full URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_KEY_PARAM.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def redact_access_logs() -> None:
-    logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactKeys) for f in logger.filters):
-        logger.addFilter(RedactKeys())
+        log_request(scope, status, (time.perf_counter() - started) * 1000, client, key, question)
 
 
 # --------------------------------------------------------------------------- wiring
