@@ -8,6 +8,7 @@ lifespan), so every handler asks the provider and shows a clear message while it
 from __future__ import annotations
 
 import html
+import logging
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from .errors import AssistantError, InputError
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import ATTRIBUTES, CATEGORIES, FLAG_NOTES
+from .openai_compat import INTERNAL_ERROR
 from .policy import CITIES, TARGETS_HEADING, TRAITS, Clause, PolicyReport, Profile, to_csv, to_markdown
 from .present import answer_with_citations, citation_label, highlight_html
 
@@ -83,6 +85,8 @@ element.addEventListener('click', (e) => {
   }
 });
 """
+
+log = logging.getLogger(__name__)
 
 
 def _scroll_to_mark_js(panel_id: str) -> str:
@@ -477,6 +481,12 @@ def build_ui(
             chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
             chat.append({"role": "assistant", "content": f"⚠️ {exc}"})
             yield chat, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        except Exception:  # a bug: logged with its traceback; the user sees that it failed, not its text
+            log.exception("answering in the UI failed")
+            chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
+            chat.append({"role": "assistant", "content": f"⚠️ {INTERNAL_ERROR}"})
+            yield chat, question, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         if answer is None:
             answer = Answer(text, (), True, question)

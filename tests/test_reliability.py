@@ -429,3 +429,15 @@ def test_llm_service_errors_fall_back_but_bugs_do_not() -> None:
     for bug in (KeyError("hits"), AttributeError("x"), TypeError("unsupported operand")):
         with pytest.raises(type(bug)):
             LLMGenerator(Raising(error=bug), prompts).generate(Q, [])
+
+
+def test_the_ui_never_shows_exception_text(live_server: str) -> None:
+    """The UI's follow-up that crashed with ``AppError: out of range: 0``: an answer or a plain
+    message in the chat, never the exception's text."""
+    from gradio_client import Client
+
+    client = Client(live_server, verbose=False, analytics_enabled=False)
+    client.predict("第三章讲了什么？", api_name="/ask")
+    chat, *_ = client.predict("这一章还讲了什么？", api_name="/ask")
+    last = "".join(part.get("text", "") for part in chat[-1]["content"])
+    assert last.strip() and "out of range" not in last and "Error" not in last
