@@ -147,7 +147,7 @@ class AccessGuard:
                 await respond(self._session(scope, self.keys.find(query["key"]), target))
                 return
 
-        if who.via == "cookie" and method in UNSAFE_METHODS and not same_origin(headers):
+        if self.keys and who.via == "cookie" and method in UNSAFE_METHODS and not same_origin(headers):
             await respond(self._denied(scope, headers, kind, method, path, 403, FOREIGN_ORIGIN))
             return
 
