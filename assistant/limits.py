@@ -95,18 +95,18 @@ class GenerationLimiter:
         ``heavy``: the request carries long user text (see :func:`is_heavy`); such requests share
         ``max_heavy`` of the slots, so a burst of them never takes every slot from ordinary questions.
         """
+        waited_until = time.monotonic() + self.queue_timeout  # one wait in all, however many gates
         if not heavy:
-            return self._run(fn, args, kwargs)
+            return self._run(fn, args, kwargs, waited_until)
         if not self._heavy.acquire(timeout=self.queue_timeout):
             raise self._busy()
         try:
-            return self._run(fn, args, kwargs)
+            return self._run(fn, args, kwargs, waited_until)
         finally:
             self._heavy.release()
 
-    def _run(self, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
-        waited_until = time.monotonic() + self.queue_timeout
-        if not self._slots.acquire(timeout=self.queue_timeout):
+    def _run(self, fn: Callable[..., T], args: Any, kwargs: Any, waited_until: float) -> T:
+        if not self._slots.acquire(timeout=max(0.0, waited_until - time.monotonic())):
             raise self._busy()
         if not self._threads.acquire(timeout=max(0.0, waited_until - time.monotonic())):
             self._slots.release()
