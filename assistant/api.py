@@ -39,7 +39,7 @@ from .errors import (
     RateLimitError,
     StorageError,
 )
-from .facade import Assistant
+from .facade import Assistant, check_conversation
 from .feedback import FeedbackStore
 from .indicators import FLAG_NOTES
 from .limits import is_heavy
@@ -340,6 +340,12 @@ def _attachment(text: str, media_type: str, filename: str) -> Response:
     )
 
 
+def _check_before_a_slot(assistant: Assistant, request: Request, question: str, history: list[Turn]) -> None:
+    """Refuse over-long or invalid input at once (422), before it waits for a generation slot."""
+    settings = getattr(assistant, "settings", None) or request.app.state.settings
+    check_conversation(settings, question, history)
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -374,6 +380,7 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         """Answer a question with verified quotes from the plan; follow-ups take earlier turns."""
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
         history = _turns(body.history)
+        _check_before_a_slot(assistant, request, body.question, history)
         heavy = is_heavy(body.question, history)
         return _ask_response(limiter.run(assistant.ask, body.question, history, heavy=heavy))
 
@@ -497,6 +504,7 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         """OpenAI-style chat: the last user message is the question; citations in text and `citations`."""
         question, history = chat_to_question(body.messages, request.app.state.settings.max_message_chars)
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
+        _check_before_a_slot(assistant, request, question, history)
         heavy = is_heavy(question, history)
         if not body.stream:
             answer = limiter.run(assistant.ask, question, history, heavy=heavy)

@@ -41,6 +41,32 @@ def check_text(text: str, what: str = "文本") -> str:
     return text
 
 
+def check_conversation(settings: Settings, question: str, history: Sequence[Turn]) -> str:
+    """The question, stripped, if it and its history are within the limits; else :class:`InputError`.
+
+    Every text that reaches the answering chain is bounded here (the chain searches with earlier
+    user turns, so their length bounds its work as much as the question's does). The API calls it
+    before taking a generation slot too, so refused input never waits for one."""
+    question = check_text((question or "").strip(), "问题")
+    if not question:
+        raise InputError("问题不能为空。请输入一个关于规划纲要的问题。")
+    limit, message_limit = settings.max_question_chars, settings.max_message_chars
+    if len(question) > limit:
+        raise InputError(f"问题过长（{len(question)} 字），请控制在 {limit} 字以内。")
+    if len(history) > settings.max_history_turns:
+        raise InputError(f"对话历史过长：最多 {settings.max_history_turns} 条消息。")
+    for i, turn in enumerate(history):
+        check_text(turn.content, f"对话历史第 {i + 1} 条")
+        most = limit if turn.role == "user" else message_limit
+        if len(turn.content) > most:
+            raise InputError(
+                f"对话历史第 {i + 1} 条（{turn.role}）过长（{len(turn.content)} 字）："
+                f"用户消息最多 {limit} 字（RAG_MAX_QUESTION_CHARS），助手消息最多 {message_limit} 字"
+                "（RAG_MAX_MESSAGE_CHARS）。A history message is too long."
+            )
+    return question
+
+
 @dataclass(frozen=True)
 class SearchResult:
     location: str
@@ -83,26 +109,7 @@ class Assistant:
     # ------------------------------------------------------------------ questions
 
     def _check_question(self, question: str, history: Sequence[Turn]) -> str:
-        """Every text that reaches the answering chain is bounded here (the chain searches with
-        earlier user turns, so their length bounds its work as much as the question's does)."""
-        question = check_text((question or "").strip(), "问题")
-        if not question:
-            raise InputError("问题不能为空。请输入一个关于规划纲要的问题。")
-        limit, message_limit = self.settings.max_question_chars, self.settings.max_message_chars
-        if len(question) > limit:
-            raise InputError(f"问题过长（{len(question)} 字），请控制在 {limit} 字以内。")
-        if len(history) > self.settings.max_history_turns:
-            raise InputError(f"对话历史过长：最多 {self.settings.max_history_turns} 条消息。")
-        for i, turn in enumerate(history):
-            check_text(turn.content, f"对话历史第 {i + 1} 条")
-            most = limit if turn.role == "user" else message_limit
-            if len(turn.content) > most:
-                raise InputError(
-                    f"对话历史第 {i + 1} 条（{turn.role}）过长（{len(turn.content)} 字）："
-                    f"用户消息最多 {limit} 字（RAG_MAX_QUESTION_CHARS），助手消息最多 {message_limit} 字"
-                    "（RAG_MAX_MESSAGE_CHARS）。A history message is too long."
-                )
-        return question
+        return check_conversation(self.settings, question, history)
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer one question (with earlier turns for follow-ups) with verified citations."""

@@ -87,8 +87,8 @@ def test_lone_surrogates_are_refused_in_process(assistant: Assistant) -> None:
 
 
 def test_special_token_spellings_count_as_text() -> None:
-    assert count_tokens("<|endoftext|>") > 1
-    assert count_tokens("a<|fim_prefix|>b") == count_tokens("a<|fim_prefix|>b")
+    # as special tokens each would be one token (or an error); as text they are several
+    assert count_tokens("<|endoftext|>") > 1 and count_tokens("<|fim_prefix|><|im_start|>") > 2
 
 
 @pytest.mark.parametrize(
@@ -441,3 +441,27 @@ def test_the_ui_never_shows_exception_text(live_server: str) -> None:
     chat, *_ = client.predict("这一章还讲了什么？", api_name="/ask")
     last = "".join(part.get("text", "") for part in chat[-1]["content"])
     assert last.strip() and "out of range" not in last and "Error" not in last
+
+
+def test_refused_input_never_waits_for_a_slot(assistant: Assistant, tmp_path: Any) -> None:
+    """With every slot busy, an over-long follow-up is a 422 at once, not a 503 after the queue wait."""
+    import threading
+
+    settings = Settings(data_dir=tmp_path, max_concurrent_generations=1, queue_timeout=2)
+    app = create_api(settings, assistant)
+    client = TestClient(app)
+    release = threading.Event()
+    holder = threading.Thread(target=app.state.limiter.run, args=(release.wait, 10))
+    holder.start()
+    try:
+        _wait_until(lambda: app.state.limiter.running == 1)
+        too_long = {"question": "那呢？", "history": [{"role": "user", "content": "清" * 501}]}
+        assert client.post("/api/ask", json=too_long).status_code == 422
+        messages = [*too_long["history"], {"role": "user", "content": "那呢？"}]
+        for stream in (False, True):
+            r = client.post("/v1/chat/completions", json={"messages": messages, "stream": stream})
+            assert r.status_code == 422
+        assert client.post("/api/ask", json={"question": Q}).status_code == 503  # the slot is really busy
+    finally:
+        release.set()
+        holder.join(10)
