@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         0, ge=0, description="Requests per minute per client (API key, else IP), token bucket; 0 = off."
     )
+    redis_url: str = Field(
+        "",
+        description="Redis URL (redis://127.0.0.1:6379/0) to share the rate-limit buckets between workers; "
+        "empty = per process. Needs the `redis` package (`pip install -e '.[redis]'`).",
+    )
     cors_origins: str = Field(
         "",
         description="Comma-separated origins allowed to call the API from a browser (`*` = any); empty = none.",

@@ -47,7 +47,7 @@ from .config import Settings
 from .limits import GenerationLimiter
 from .login import login_page, safe_next
 from .openapi_docs import document_errors
-from .ratelimit import RateLimiter, rate_limited, trust_proxies
+from .ratelimit import RateLimiter, make_rate_limiter, rate_limited, trust_proxies
 from .sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ def harden(app: FastAPI, settings: Settings) -> None:
     app.state.sessions = Sessions.from_settings(keys, settings) if keys else None
     app.state.limiter = GenerationLimiter.from_settings(settings)
     per_minute = settings.rate_limit_per_minute
-    app.state.rate_limiter = RateLimiter(per_minute) if per_minute else None
+    app.state.rate_limiter = make_rate_limiter(per_minute, settings.redis_url)
     app.add_middleware(
         AccessGuard,
         keys=keys,
@@ -311,7 +311,9 @@ def harden(app: FastAPI, settings: Settings) -> None:
         f" {sum(k.admin for k in keys.keys)} admin)"
         if keys
         else "off",
-        f"{per_minute}/min per client" if per_minute else "off",
+        (f"{per_minute}/min per client" + (" (shared through Redis)" if settings.redis_url else ""))
+        if per_minute
+        else "off",
         ", ".join(origins) if origins else "off (same origin only)",
         settings.trusted_proxies or "none",
         settings.max_concurrent_generations,

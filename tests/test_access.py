@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,40 @@ def test_forwarded_for_only_from_trusted_proxies(assistant: Assistant, tmp_path:
     proxy = TestClient(create_api(untrusted, assistant), client=("10.0.0.2", 4000))
     assert _searches(proxy, "198.51.100.1", 2) == [200, 200]
     assert _searches(proxy, "198.51.100.2", 1) == [429]
+
+
+# --------------------------------------------------------------------------- rate limits shared through Redis
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (Debian's redis-server), or skip."""
+    import shutil
+
+    from tests.helpers import redis_server
+
+    pytest.importorskip("redis")
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs Debian's redis-server")
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+def test_rate_limits_are_shared_through_redis(assistant: Assistant, tmp_path: Path, redis_url: str) -> None:
+    """Two workers (two apps) with one Redis: one bucket per client across both."""
+    s = Settings(data_dir=tmp_path, rate_limit_per_minute=3, redis_url=redis_url)
+    one = TestClient(create_api(s, assistant), client=("198.51.100.7", 4000))
+    two = TestClient(create_api(s, assistant), client=("198.51.100.7", 4000))
+    codes = [c.post("/api/search", json=SEARCH).status_code for c in (one, two, one, two)]
+    assert codes == [200, 200, 200, 429]
+    other = TestClient(two.app, client=("198.51.100.8", 4000))
+    assert other.post("/api/search", json=SEARCH).status_code == 200
+
+
+def test_without_redis_the_limits_stay_per_process(assistant: Assistant, tmp_path: Path) -> None:
+    pytest.importorskip("redis")
+    s = Settings(
+        data_dir=tmp_path, rate_limit_per_minute=2, redis_url="redis://127.0.0.1:9/0"
+    )  # nothing there
+    client = TestClient(create_api(s, assistant), client=("198.51.100.9", 4000))
+    assert [client.post("/api/search", json=SEARCH).status_code for _ in range(3)] == [200, 200, 429]

@@ -4,25 +4,28 @@ SECURITY.md ("Behind a reverse proxy, with several workers") describes it; this 
 the API and the UI through the proxy, streaming through the proxy, per-client rate limits from
 ``X-Forwarded-For`` (``RAG_TRUSTED_PROXIES=127.0.0.1``), and searches per second with one worker and
 with two (printed, not asserted). Slow (two servers start), and skipped without ``/usr/sbin/nginx``.
-Limits stay per process here; limits shared between workers (Redis) are not implemented.
+With Debian's ``redis-server`` the workers share their rate limits through it (``RAG_REDIS_URL``);
+the generation cap stays per process.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, redis_server
 
 NGINX = "/usr/sbin/nginx"
 RATE = 5  # per minute per client, per worker
@@ -104,6 +107,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     procs: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:
+        if shutil.which("redis-server"):  # rate limits shared by both workers
+            env["RAG_REDIS_URL"] = stack.enter_context(redis_server(tmp))
+        yield from _serve(tmp, workers, env, procs)
+
+
+def _serve(
+    tmp: Path, workers: list[int], env: dict[str, str], procs: list[subprocess.Popen[bytes]]
+) -> Iterator[dict[str, str]]:
     try:
         for port in workers:
             log = (tmp / f"worker-{port}.log").open("wb")
@@ -135,7 +147,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         procs.append(nginx)
         for port in fronts.values():
             _wait(f"http://127.0.0.1:{port}/health", nginx)
-        yield {name: f"http://127.0.0.1:{p}" for name, p in fronts.items()}
+        urls = {name: f"http://127.0.0.1:{p}" for name, p in fronts.items()}
+        urls["redis"] = env.get("RAG_REDIS_URL", "")
+        yield urls
     finally:
         for proc in procs:
             proc.terminate()
@@ -175,6 +189,19 @@ def test_rate_limits_are_per_client_behind_the_proxy(deployment: dict[str, str])
 
         assert searches("198.51.100.21", RATE + 1) == [200] * RATE + [429]
         assert searches("198.51.100.22", 1) == [200]
+
+
+def test_rate_limits_are_shared_by_the_workers_through_redis(deployment: dict[str, str]) -> None:
+    """Round-robin over both workers: with RAG_REDIS_URL one bucket per client, not one per worker."""
+    if not deployment["redis"]:
+        pytest.skip("needs Debian's redis-server")
+    with httpx.Client(base_url=deployment["both"], timeout=60) as http:
+        headers = {"X-Forwarded-For": "198.51.100.31"}
+        codes = [
+            http.post("/api/search", json={"query": "能源"}, headers=headers).status_code
+            for _ in range(RATE + 1)
+        ]
+    assert codes == [200] * RATE + [429]
 
 
 QUERIES = (
