@@ -240,7 +240,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
-    n: Literal[1] = Field(1, description="Only one choice is generated.")
+    n: Literal[1] | None = Field(1, description="Only one choice is generated (1 or null).")
     max_tokens: StrictInt | None = Field(
         None,
         ge=1,

@@ -465,3 +465,8 @@ def test_refused_input_never_waits_for_a_slot(assistant: Assistant, tmp_path: An
     finally:
         release.set()
         holder.join(10)
+
+
+def test_chat_accepts_the_nulls_openai_clients_send(client: TestClient) -> None:
+    body = {"messages": USER, "n": None, "max_tokens": None, "stream": False, "stream_options": None}
+    assert client.post("/v1/chat/completions", json=body).status_code == 200
