@@ -32,12 +32,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
 
     from assistant.api import create_api
     from assistant.limits import LimitedAssistant
+    from assistant.security import export_allowed
     from assistant.ui import CSS, build_ui, theme
 
     app = create_api(settings, assistant)
     limiter, get = app.state.limiter, app.state.loader.get
     # the UI's answers share the API's generation slots and deadline (assistant/limits.py)
-    ui = build_ui(lambda: cast("Assistant", LimitedAssistant(get(), limiter)), feedback=app.state.feedback)
+    ui = build_ui(
+        lambda: cast("Assistant", LimitedAssistant(get(), limiter)),
+        feedback=app.state.feedback,
+        # 导出全部反馈 only for an admin key (or, without keys, this machine): assistant/auth.py
+        can_export=lambda headers, client: export_allowed(app, headers, client),
+    )
     return gr.mount_gradio_app(
         app,
         ui,
@@ -87,7 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.port,
     )
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=args.access_log
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level.lower(),
+        access_log=args.access_log,
+        proxy_headers=False,  # X-Forwarded-* only from RAG_TRUSTED_PROXIES (assistant/ratelimit.py)
     )
     return 0
 

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .access_log import log_path
 from .answers import Answer, Citation, Turn
 from .config import Settings
 from .errors import (
@@ -38,10 +39,11 @@ from .errors import (
     RateLimitError,
     StorageError,
 )
-from .facade import Assistant
+from .facade import Assistant, check_conversation
 from .feedback import FeedbackStore
 from .indicators import FLAG_NOTES
-from .openai_compat import chat_to_question, completion, stream_chunks
+from .limits import is_heavy
+from .openai_compat import INTERNAL_ERROR, chat_to_question, completion, stream_chunks
 from .policy import Clause, PolicyReport, Profile, to_csv, to_markdown
 from .schemas import (
     MODEL_ID,
@@ -193,12 +195,17 @@ async def _assistant_error(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = "Bearer"
     if code >= 500:
-        log.warning("%s %s → %d: %s", request.method, request.url.path, code, exc)
+        log.warning("%s %s → %d: %s", request.method, log_path(request.scope), code, exc)
     return JSONResponse(_error_body(request, code, str(exc)), status_code=code, headers=headers)
+
+
+_TYPE_TAG = re.compile(r"[\[\]()]|^(str|int|bool|float|list|dict|none)$")
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc[1:]) if loc and loc[0] in ("body", "path", "query", "header") else list(loc)
+    # pydantic names the alternatives of a union ("str", "list[TextPart]", "function-after[…]"): not fields
+    parts = [p for p in parts if isinstance(p, int) or not _TYPE_TAG.search(str(p))]
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -225,7 +232,10 @@ def _describe(err: dict[str, Any]) -> str:
         "list_type": f"{field} 必须是数组",
         "model_attributes_type": f"{field} 必须是 JSON 对象",
         "dict_type": f"{field} 必须是 JSON 对象",
+        "value_error": f"{field}：{str(err.get('msg', '')).removeprefix('Value error, ')}",
     }.get(kind, f"{field} 无效")
+    if kind == "value_error":
+        return zh
     return f"{zh}（{err.get('msg', '')}）"
 
 
@@ -251,7 +261,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             " Send a JSON body with Content-Type: application/json."
         )
         return JSONResponse(_error_body(request, 415, detail), status_code=415)
-    detail = "；".join(_describe(e) for e in errors[:5])
+    detail = "；".join(dict.fromkeys(_describe(e) for e in errors[:5]))
     body = _error_body(request, 422, f"请求参数无效：{detail}")
     body["errors"] = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in errors[:20]]
     return JSONResponse(body, status_code=422)
@@ -268,8 +278,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    detail = "服务器内部错误，已记录日志。Internal server error."
+    log.exception("unhandled error on %s %s", request.method, log_path(request.scope))
+    detail = INTERNAL_ERROR  # never the exception's own text
     return JSONResponse(_error_body(request, 500, detail), status_code=500)
 
 
@@ -330,6 +340,12 @@ def _attachment(text: str, media_type: str, filename: str) -> Response:
     )
 
 
+def _check_before_a_slot(assistant: Assistant, request: Request, question: str, history: list[Turn]) -> None:
+    """Refuse over-long or invalid input at once (422), before it waits for a generation slot."""
+    settings = getattr(assistant, "settings", None) or request.app.state.settings
+    check_conversation(settings, question, history)
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -363,7 +379,10 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
     def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> AskResponse:
         """Answer a question with verified quotes from the plan; follow-ups take earlier turns."""
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
-        return _ask_response(limiter.run(assistant.ask, body.question, _turns(body.history)))
+        history = _turns(body.history)
+        _check_before_a_slot(assistant, request, body.question, history)
+        heavy = is_heavy(body.question, history)
+        return _ask_response(limiter.run(assistant.ask, body.question, history, heavy=heavy))
 
     @api.get("/toc", tags=["plan"])
     def toc(assistant: AssistantDep) -> dict[str, Any]:
@@ -483,13 +502,18 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
     @v1.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatRequest, assistant: AssistantDep, request: Request) -> Any:
         """OpenAI-style chat: the last user message is the question; citations in text and `citations`."""
-        question, history = chat_to_question(body.messages)
+        question, history = chat_to_question(body.messages, request.app.state.settings.max_message_chars)
         limiter = request.app.state.limiter  # a slot and a deadline: see assistant/limits.py
+        _check_before_a_slot(assistant, request, question, history)
+        heavy = is_heavy(question, history)
         if not body.stream:
-            return completion(limiter.run(assistant.ask, question, history), body.model, question, history)
+            answer = limiter.run(assistant.ask, question, history, heavy=heavy)
+            return completion(answer, body.model, question, history)
         pieces = assistant.ask_stream(question, history)
-        first = limiter.run(next, pieces, None)  # input errors surface here, before the 200 is sent
-        include_usage = bool((body.stream_options or {}).get("include_usage"))
+        first = limiter.run(
+            next, pieces, None, heavy=heavy
+        )  # input errors surface here, before the 200 is sent
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(
             stream_chunks(first, pieces, body.model, question, history, include_usage, status_for),
             media_type="text/event-stream",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,40 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
     max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")
+    max_message_chars: int = Field(
+        4000,
+        ge=100,
+        description="Longest assistant or system message in a history or `/v1` request (user messages: "
+        "RAG_MAX_QUESTION_CHARS, since an earlier question is searched with again).",
+    )
     api_keys: str = Field(
         "",
         description="Comma-separated API keys for the API and the UI; a `:read` suffix (`key:read`) makes a "
-        "read-only key (no feedback writes or export, no UI). Empty = no authentication.",
+        "read-only key (no feedback writes or export, no UI), an `:admin` suffix a key that may also export "
+        "all feedback. Empty = no authentication (export from this machine only).",
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs UI session cookies; unset = a random one kept in RAG_DATA_DIR/session_secret.",
+    )
+    session_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 90,
+        description="Hours a UI session cookie stays valid (logout revokes it sooner).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated reverse-proxy addresses or networks whose X-Forwarded-For/-Proto are "
+        "honoured (rate-limit buckets, Secure cookies); empty = none.",
     )
     rate_limit_per_minute: int = Field(
         0, ge=0, description="Requests per minute per client (API key, else IP), token bucket; 0 = off."
+    )
+    redis_url: str = Field(
+        "",
+        description="Redis URL (redis://127.0.0.1:6379/0) to share the rate-limit buckets between workers; "
+        "empty = per process. Needs the `redis` package (`pip install -e '.[redis]'`).",
     )
     cors_origins: str = Field(
         "",
@@ -64,8 +91,33 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         60.0,
         gt=0,
-        description="Seconds an answer may take before a 504; keep it above twice RAG_LLM_TIMEOUT so a dead "
-        "LLM still yields the offline fallback.",
+        description="Seconds an answer may take before a 504; with RAG_GENERATOR=openai at least twice "
+        "RAG_LLM_TIMEOUT (checked at start-up) so a dead LLM still yields the offline fallback.",
     )
     host: str = Field("127.0.0.1", description="Server bind address.")
     port: int = Field(7860, description="Server port.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Checked when the settings load, so a bad combination stops start-up with a clear message."""
+        problems = []
+        if self.generator == "openai":
+            if not (self.llm_base_url or "").strip():
+                problems.append(
+                    "RAG_GENERATOR=openai needs RAG_LLM_BASE_URL (an OpenAI-compatible endpoint, "
+                    "e.g. http://127.0.0.1:11434/v1)"
+                )
+            if self.request_timeout < 2 * self.llm_timeout:
+                problems.append(
+                    f"RAG_REQUEST_TIMEOUT ({self.request_timeout:g} s) must be at least twice RAG_LLM_TIMEOUT "
+                    f"({self.llm_timeout:g} s): one LLM call and its retry must fit, so a dead LLM still "
+                    "yields the offline answer instead of a 504"
+                )
+        if self.max_message_chars < self.max_question_chars:
+            problems.append(
+                f"RAG_MAX_MESSAGE_CHARS ({self.max_message_chars}) must be at least RAG_MAX_QUESTION_CHARS "
+                f"({self.max_question_chars})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

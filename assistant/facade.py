@@ -7,6 +7,7 @@ builds the answering chain: all the slow work, done once at start-up, never at i
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,45 @@ from .retrieve import Hit, Mode, Retriever
 log = logging.getLogger(__name__)
 
 MAX_K = 50
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(text: str, what: str = "文本") -> str:
+    """``text`` if it is valid Unicode; a lone surrogate (``"\\udfff"`` in JSON, which no UTF-8 text
+    can hold) is an :class:`InputError`. The message never repeats the text."""
+    match = _SURROGATE.search(text)
+    if match:
+        raise InputError(
+            f"{what}含有无效的 Unicode 字符（第 {match.start() + 1} 个字符是孤立的代理项 U+{ord(match.group()):04X}）。"
+            " The text contains a lone surrogate, which is not valid Unicode."
+        )
+    return text
+
+
+def check_conversation(settings: Settings, question: str, history: Sequence[Turn]) -> str:
+    """The question, stripped, if it and its history are within the limits; else :class:`InputError`.
+
+    Every text that reaches the answering chain is bounded here (the chain searches with earlier
+    user turns, so their length bounds its work as much as the question's does). The API calls it
+    before taking a generation slot too, so refused input never waits for one."""
+    question = check_text((question or "").strip(), "问题")
+    if not question:
+        raise InputError("问题不能为空。请输入一个关于规划纲要的问题。")
+    limit, message_limit = settings.max_question_chars, settings.max_message_chars
+    if len(question) > limit:
+        raise InputError(f"问题过长（{len(question)} 字），请控制在 {limit} 字以内。")
+    if len(history) > settings.max_history_turns:
+        raise InputError(f"对话历史过长：最多 {settings.max_history_turns} 条消息。")
+    for i, turn in enumerate(history):
+        check_text(turn.content, f"对话历史第 {i + 1} 条")
+        most = limit if turn.role == "user" else message_limit
+        if len(turn.content) > most:
+            raise InputError(
+                f"对话历史第 {i + 1} 条（{turn.role}）过长（{len(turn.content)} 字）："
+                f"用户消息最多 {limit} 字（RAG_MAX_QUESTION_CHARS），助手消息最多 {message_limit} 字"
+                "（RAG_MAX_MESSAGE_CHARS）。A history message is too long."
+            )
+    return question
 
 
 @dataclass(frozen=True)
@@ -69,16 +109,7 @@ class Assistant:
     # ------------------------------------------------------------------ questions
 
     def _check_question(self, question: str, history: Sequence[Turn]) -> str:
-        question = (question or "").strip()
-        if not question:
-            raise InputError("问题不能为空。请输入一个关于规划纲要的问题。")
-        if len(question) > self.settings.max_question_chars:
-            raise InputError(
-                f"问题过长（{len(question)} 字），请控制在 {self.settings.max_question_chars} 字以内。"
-            )
-        if len(history) > self.settings.max_history_turns:
-            raise InputError(f"对话历史过长：最多 {self.settings.max_history_turns} 条消息。")
-        return question
+        return check_conversation(self.settings, question, history)
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer one question (with earlier turns for follow-ups) with verified citations."""
@@ -95,6 +126,7 @@ class Assistant:
         if not 1 <= k <= MAX_K:
             raise InputError(f"k 必须在 1 到 {MAX_K} 之间。")
         text = " ".join([profile.industry, profile.city, *profile.traits, profile.description]).strip()
+        check_text(text, "企业信息")
         if len(text) > 4 * self.settings.max_question_chars:
             raise InputError("企业信息过长，请精简描述。")
         self.matcher.check(profile)  # before the slow part
@@ -104,7 +136,7 @@ class Assistant:
     # ------------------------------------------------------------------ reading
 
     def search(self, query: str, k: int = 5, mode: Mode | None = None) -> list[SearchResult]:
-        query = (query or "").strip()
+        query = check_text((query or "").strip(), "检索内容")
         if not query:
             raise InputError("检索内容不能为空。")
         if len(query) > self.settings.max_question_chars:

@@ -87,15 +87,18 @@ class FeedbackStore:
         try:
             yield conn
         except (sqlite3.Error, OSError) as exc:
+            if "no such table" in str(exc):
+                self._ready = False  # removed and recreated empty under us: the next call rebuilds it
             raise StorageError(_explain(exc, self.path)) from exc
         finally:
             conn.close()
 
     def _ensure_schema(self) -> None:
-        if self._ready:
+        # the file can be removed while the server runs (a clean-up, an operator): then it is recreated
+        if self._ready and self.path.exists():
             return
         with self._init_lock:
-            if self._ready:
+            if self._ready and self.path.exists():
                 return
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +181,21 @@ class FeedbackStore:
         return buf.getvalue()
 
 
-def _cell(value: object) -> object:
-    """Guard against CSV formula injection when the export is opened in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+_FORMULA_START = frozenset("=+-@＝＋－＠﹦﹢﹣﹫")
+_LEADING_SPACE = " \t\r\n\u3000\u00a0\ufeff"
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Guard against CSV formula injection when an export is opened in a spreadsheet: a cell whose
+    first visible character starts a formula (``=``, ``+``, ``-``, ``@``, their full-width forms, also
+    after spaces or line breaks, which spreadsheets skip) or that starts with a tab or line break
+    gets a leading ``'``."""
+    if not isinstance(value, str) or not value:
+        return value
+    visible = value.lstrip(_LEADING_SPACE)
+    if value[0] in "\t\r\n" or (visible and visible[0] in _FORMULA_START):
         return "'" + value
     return value
+
+
+_cell = spreadsheet_safe

@@ -9,8 +9,9 @@ the API (``/api/ask``, ``/v1/chat/completions``) or the UI generates runs throug
 * it then gets ``timeout`` seconds to finish, else :class:`~assistant.errors.DeadlineError`
   (HTTP 504).
 
-Python cannot kill a thread, so work that overran keeps its slot until it really ends: the cap
-bounds runaway work too. Everything else (search, sections, health, the UI's pages) never waits
+Python cannot kill a thread, so work that overran keeps running, but the deadline frees its slot
+and its result is discarded; a second bound (``max_overrun``, as many as the slots) caps how many
+such threads may still run, so runaway work stays bounded too. Everything else (search, sections, health, the UI's pages) never waits
 for a slot, so it keeps answering.
 """
 
@@ -34,16 +35,34 @@ T = TypeVar("T")
 
 
 class GenerationLimiter:
-    def __init__(self, max_concurrent: int, timeout: float, queue_timeout: float) -> None:
+    """``max_concurrent`` answer slots, each with a deadline; a deadline frees its slot.
+
+    Python cannot stop a thread, so an answer that overran keeps running in its thread, but it no
+    longer holds a slot: its result is discarded and the next request gets the slot. Threads are
+    bounded too: at most ``max_overrun`` overrunning answers may still be running (default: as many
+    as there are slots); beyond that a new request waits for one to end, up to ``queue_timeout``.
+    """
+
+    def __init__(
+        self, max_concurrent: int, timeout: float, queue_timeout: float, max_overrun: int | None = None
+    ) -> None:
         if max_concurrent < 1 or timeout <= 0 or queue_timeout < 0:
             raise ValueError("max_concurrent >= 1, timeout > 0 and queue_timeout >= 0 are required")
         self.max_concurrent = max_concurrent
+        self.max_overrun = max_concurrent if max_overrun is None else max(0, max_overrun)
         self.timeout = timeout
         self.queue_timeout = queue_timeout
         self._slots = threading.BoundedSemaphore(max_concurrent)
-        self._pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="generation")
+        # heavy answers (long user text) may take at most half the slots: light ones always find one
+        self.max_heavy = max(1, max_concurrent // 2)
+        self._heavy = threading.BoundedSemaphore(self.max_heavy)
+        self._threads = threading.BoundedSemaphore(max_concurrent + self.max_overrun)
+        self._pool = ThreadPoolExecutor(
+            max_workers=max_concurrent + self.max_overrun, thread_name_prefix="generation"
+        )
         self._lock = threading.Lock()
         self._running = 0
+        self._overrunning = 0
         self.rejected = 0  # no slot within queue_timeout
         self.timed_out = 0  # overran the deadline
 
@@ -53,49 +72,94 @@ class GenerationLimiter:
 
     @property
     def running(self) -> int:
-        """Generations holding a slot right now (including ones that overran their deadline)."""
+        """Generations holding a slot right now (within their deadline)."""
         return self._running
 
-    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call ``fn(*args, **kwargs)`` in a generation slot and return its result (or raise its error)."""
-        if not self._slots.acquire(timeout=self.queue_timeout):
-            with self._lock:
-                self.rejected += 1
-            raise OverloadedError(
-                f"服务繁忙：已有 {self.max_concurrent} 个回答正在生成，请稍后重试。"
-                " Too many answers being generated at once; retry shortly.",
-                retry_after=max(1, round(self.timeout / 4)),
-            )
+    @property
+    def overrunning(self) -> int:
+        """Generations past their deadline whose threads are still running (they hold no slot)."""
+        return self._overrunning
+
+    def _busy(self) -> OverloadedError:
+        with self._lock:
+            self.rejected += 1
+        return OverloadedError(
+            f"服务繁忙：已有 {self.max_concurrent} 个回答正在生成，请稍后重试。"
+            " Too many answers being generated at once; retry shortly.",
+            retry_after=max(1, round(self.timeout / 4)),
+        )
+
+    def run(self, fn: Callable[..., T], *args: Any, heavy: bool = False, **kwargs: Any) -> T:
+        """Call ``fn(*args, **kwargs)`` in a generation slot and return its result (or raise its error).
+
+        ``heavy``: the request carries long user text (see :func:`is_heavy`); such requests share
+        ``max_heavy`` of the slots, so a burst of them never takes every slot from ordinary questions.
+        """
+        waited_until = time.monotonic() + self.queue_timeout  # one wait in all, however many gates
+        if not heavy:
+            return self._run(fn, args, kwargs, waited_until)
+        if not self._heavy.acquire(timeout=self.queue_timeout):
+            raise self._busy()
+        try:
+            return self._run(fn, args, kwargs, waited_until)
+        finally:
+            self._heavy.release()
+
+    def _run(self, fn: Callable[..., T], args: Any, kwargs: Any, waited_until: float) -> T:
+        if not self._slots.acquire(timeout=max(0.0, waited_until - time.monotonic())):
+            raise self._busy()
+        if not self._threads.acquire(timeout=max(0.0, waited_until - time.monotonic())):
+            self._slots.release()
+            raise self._busy()
         with self._lock:
             self._running += 1
         started = time.monotonic()
+        holds_slot = [True]  # cleared (under the lock) by whoever gives the slot back first
+
+        def give_back_slot() -> bool:
+            with self._lock:
+                if not holds_slot[0]:
+                    return False
+                holds_slot[0] = False
+                self._running -= 1
+            self._slots.release()
+            return True
 
         def work() -> T:
             try:
                 return fn(*args, **kwargs)
             finally:
-                with self._lock:
-                    self._running -= 1
-                self._slots.release()
-                overran = time.monotonic() - started - self.timeout
-                if overran > 0:
-                    log.warning("a generation finished %.1fs after its deadline; slot released", overran)
+                if not give_back_slot():  # it overran: its slot was freed at the deadline
+                    with self._lock:
+                        self._overrunning -= 1
+                    log.warning(
+                        "a generation finished %.1fs after its deadline; its result was discarded",
+                        time.monotonic() - started - self.timeout,
+                    )
+                self._threads.release()
 
         try:
             future: Future[T] = self._pool.submit(work)
         except BaseException:
-            with self._lock:
-                self._running -= 1
-            self._slots.release()
+            give_back_slot()
+            self._threads.release()
             raise
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
             with self._lock:
                 self.timed_out += 1
-            log.warning(
-                "a generation overran its %.0fs deadline (it keeps its slot until it ends)", self.timeout
-            )
+                freed = holds_slot[0]
+                if freed:  # the slot goes back now; the thread runs on, its result unused
+                    holds_slot[0] = False
+                    self._running -= 1
+                    self._overrunning += 1
+            if freed:
+                self._slots.release()
+                log.warning(
+                    "a generation overran its %.0fs deadline: slot freed, its result will be discarded",
+                    self.timeout,
+                )
             raise DeadlineError(
                 f"回答生成超时（超过 {self.timeout:g} 秒），请稍后重试或换一种问法。"
                 " The answer took too long to generate."
@@ -103,6 +167,17 @@ class GenerationLimiter:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+HEAVY_CHARS = 300
+
+
+def is_heavy(question: str, history: Any = ()) -> bool:
+    """Whether a request carries long user text: the chain searches with the question and with
+    earlier user turns, and its cost grows with their length (a follow-up such as 那呢？ searches
+    with the whole previous question)."""
+    users = sum(len(t.content) for t in history if getattr(t, "role", "") == "user")
+    return len(question or "") + users > HEAVY_CHARS
 
 
 class LimitedAssistant:
@@ -117,12 +192,12 @@ class LimitedAssistant:
         self._inner = inner
         self._limiter = limiter
 
-    def ask(self, *args: Any, **kwargs: Any) -> Any:
-        return self._limiter.run(self._inner.ask, *args, **kwargs)
+    def ask(self, question: str, history: Any = ()) -> Any:
+        return self._limiter.run(self._inner.ask, question, history, heavy=is_heavy(question, history))
 
-    def ask_stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        pieces = self._inner.ask_stream(*args, **kwargs)
-        first = self._limiter.run(next, pieces, None)
+    def ask_stream(self, question: str, history: Any = ()) -> Iterator[Any]:
+        pieces = self._inner.ask_stream(question, history)
+        first = self._limiter.run(next, pieces, None, heavy=is_heavy(question, history))
         if first is None:
             return
         yield first
@@ -132,4 +207,4 @@ class LimitedAssistant:
         return getattr(self._inner, name)
 
 
-__all__ = ["GenerationLimiter", "LimitedAssistant"]
+__all__ = ["HEAVY_CHARS", "GenerationLimiter", "LimitedAssistant", "is_heavy"]

@@ -8,9 +8,14 @@ in ``prompts/`` and are rendered strictly (a missing variable is an error, not a
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
+import httpx
+import openai
+import pydantic
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -25,6 +30,54 @@ from .retrieve import Hit
 MARKER = re.compile(r"\[(\d{1,3})\]")
 REFUSAL = ("规划未提及", "没有提及", "未提及", "没有找到", "无法回答")
 MAX_BLOCKS = 6
+# What a call to the LLM service can raise when the service (not our code) fails: the OpenAI client's
+# errors (connection, timeout, HTTP status, a reply that is not a chat completion), httpx's, and a
+# reply that does not parse or validate. Anything else is a bug and is not turned into a fallback.
+SERVICE_ERRORS: tuple[type[BaseException], ...] = (
+    openai.OpenAIError,
+    httpx.HTTPError,
+    TimeoutError,
+    ConnectionError,
+    json.JSONDecodeError,
+    pydantic.ValidationError,
+)
+
+
+_CLIENT_PACKAGES = ("langchain_openai", "openai", "httpx")
+
+
+def _raised_by_the_client(exc: BaseException) -> bool:
+    """Whether a ValueError/TypeError was raised inside the OpenAI client stack, which is how
+    langchain-openai reports a reply of the wrong shape (an HTML page, ``choices: null``…)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_globals.get("__name__", "")
+        tb = tb.tb_next
+    return bool(last) and str(last).split(".", 1)[0] in _CLIENT_PACKAGES
+
+
+def _invoke(model: BaseChatModel, messages: list[BaseMessage]) -> Any:
+    """Call the LLM; the service's failures become :class:`GeneratorError`, our bugs propagate."""
+    try:
+        return model.invoke(messages)
+    except SERVICE_ERRORS as exc:  # network, auth, timeout, HTTP status, malformed JSON
+        raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
+    except (ValueError, TypeError) as exc:
+        if not _raised_by_the_client(exc):
+            raise
+        raise GeneratorError(f"大模型服务返回了无法解析的回答（{type(exc).__name__}）：{exc}"[:500]) from exc
+
+
+def _reply_text(content: Any) -> str:
+    """The text of a chat reply: a string, or a list of content blocks with text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p if isinstance(p, str) else p.get("text", "") for p in content if isinstance(p, str | dict)]
+        if all(isinstance(p, str) for p in parts):
+            return "".join(parts)
+    raise GeneratorError(f"大模型服务返回了无法识别的回答（{type(content).__name__}）。")
 
 
 def load_prompts(directory: Path) -> dict[str, ChatPromptTemplate]:
@@ -74,24 +127,18 @@ class LLMGenerator:
         return self.prompts["answer"].format_messages(context=self.context(hits), question=question)
 
     def generate(self, question: str, hits: list[Hit]) -> str:
-        try:
-            reply = self.model.invoke(self._messages(question, hits))
-        except Exception as exc:  # network, auth, timeout, bad response: all the same to the user
-            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
-        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        reply = _invoke(self.model, self._messages(question, hits))
+        text = _reply_text(reply.content)
         if not text.strip():
             raise GeneratorError("大模型服务返回了空回答。")
         return text.strip()
 
     def condense(self, question: str, history: list[Turn]) -> str:
         lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-6:])
-        try:
-            reply = self.model.invoke(
-                self.prompts["condense"].format_messages(history=lines, question=question)
-            )
-        except Exception as exc:
-            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
-        text = reply.content if isinstance(reply.content, str) else ""
+        reply = _invoke(
+            self.model, self.prompts["condense"].format_messages(history=lines, question=question)
+        )
+        text = _reply_text(reply.content)
         return text.strip().splitlines()[0].strip() if text.strip() else question
 
 

@@ -6,6 +6,7 @@ Citations go into the message text (as the 引用 list) and into an extra top-le
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +18,9 @@ from .present import answer_with_citations
 from .schemas import ChatMessageIn
 from .tokens import count_tokens
 
+log = logging.getLogger(__name__)
 CITATIONS_MARK = "\n\n引用："
+INTERNAL_ERROR = "服务器内部错误，已记录日志。Internal server error."
 
 
 def _text_of(message: ChatMessageIn) -> str:
@@ -33,8 +36,18 @@ def _text_of(message: ChatMessageIn) -> str:
     return "".join(parts)
 
 
-def chat_to_question(messages: list[ChatMessageIn]) -> tuple[str, list[Turn]]:
-    """Last user message → question; earlier user/assistant messages → history; system ignored."""
+def chat_to_question(messages: list[ChatMessageIn], max_chars: int | None = None) -> tuple[str, list[Turn]]:
+    """Last user message → question; earlier user/assistant messages → history; system ignored.
+
+    ``max_chars`` bounds every system, developer and assistant message (user messages are questions,
+    bounded where the question is checked).
+    """
+    for i, m in enumerate(messages):
+        if max_chars is not None and m.role != "user" and len(_text_of(m)) > max_chars:
+            raise InputError(
+                f"messages[{i}]（{m.role}）过长（{len(_text_of(m))} 字），最多 {max_chars} 字"
+                "（RAG_MAX_MESSAGE_CHARS）。A message is too long."
+            )
     convo = [m for m in messages if m.role in ("user", "assistant")]
     if not convo or convo[-1].role != "user":
         raise InputError("最后一条消息必须来自 user（即问题）。The last message must have role 'user'.")
@@ -124,6 +137,11 @@ def stream_chunks(
             item = next(rest, None)
     except AssistantError as exc:
         yield _sse({"error": {"message": str(exc), "type": type(exc).__name__, "code": status_of(exc)}})
+        yield "data: [DONE]\n\n"
+        return
+    except Exception:  # a bug: logged with its traceback; the client gets an error event, not the text
+        log.exception("the answer stream failed")
+        yield _sse({"error": {"message": INTERNAL_ERROR, "type": "internal_error", "code": 500}})
         yield "data: [DONE]\n\n"
         return
     if answer is not None:

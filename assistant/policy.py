@@ -11,12 +11,14 @@ etc.) are pulled out separately.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from dataclasses import dataclass, field
 
 from .errors import InputError
 from .extractive import Dense, Extractor, Sentence
+from .feedback import spreadsheet_safe
 from .normalize import match_key
 from .parse import Document
 from .query import PREFECTURES, content_terms
@@ -252,11 +254,15 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
 def to_markdown(report: PolicyReport) -> str:
     """The report as a Markdown document: profile, clusters, targets, then clauses by chapter."""
     p = report.profile
+
+    def text(value: str) -> str:  # what the user typed: no HTML survives into a Markdown viewer
+        return html.escape(" ".join(value.split()), quote=False) or "—"
+
     lines = [
         "# 企业政策匹配报告",
         "",
-        f"- 行业：{p.industry or '—'}　城市：{p.city or '—'}　类型：{'、'.join(p.traits) or '—'}",
-        f"- 简介：{p.description or '—'}",
+        f"- 行业：{text(p.industry)}　城市：{text(p.city)}　类型：{text('、'.join(p.traits))}",
+        f"- 简介：{text(p.description)}",
     ]
     if report.clusters:
         lines.append(f"- 对应重点产业集群（专栏2）：{'、'.join(report.clusters)}")
@@ -267,7 +273,7 @@ def to_markdown(report: PolicyReport) -> str:
         lines += ["", f"## {heading}", ""]
         for c in clauses:
             lines.append(
-                f"- 「{c.quote}」 —— {c.title}（{c.location}）；匹配：{'、'.join(c.reasons) or '语义相近'}"
+                f"- 「{c.quote}」 —— {c.title}（{c.location}）；匹配：{text('、'.join(c.reasons)) if c.reasons else '语义相近'}"
             )
     return "\n".join(lines) + "\n"
 
@@ -279,5 +285,6 @@ def to_csv(report: PolicyReport) -> str:
     writer.writerow(["chapter", "location", "title", "quote", "score", "reasons"])
     for heading, clauses in ((TARGETS_HEADING, report.targets), *report.groups):
         for c in clauses:
-            writer.writerow([heading, c.location, c.title, c.quote, c.score, "；".join(c.reasons)])
+            row = [heading, c.location, c.title, c.quote, c.score, "；".join(c.reasons)]
+            writer.writerow([spreadsheet_safe(v) for v in row])
     return buf.getvalue()

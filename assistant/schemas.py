@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from .facade import MAX_K
+from .errors import InputError
+from .facade import MAX_K, check_text
 from .policy import TRAITS
 
 MODEL_ID = "liaoning-plan-assistant"
@@ -14,21 +15,32 @@ MAX_TURN_CHARS = 20_000
 MAX_LIST_ITEMS = 200
 
 
+def _valid_text(value: str) -> str:
+    try:
+        return check_text(value)
+    except InputError as exc:  # pydantic reports a ValueError as a 422 that names the field
+        raise ValueError(str(exc)) from None
+
+
+# Any text a client sends: valid Unicode only (a lone surrogate such as "\\udfff" is a clear 422).
+Text = Annotated[str, AfterValidator(_valid_text)]
+
+
 class TurnIn(BaseModel):
     role: Literal["user", "assistant"] = Field(description="Who said it.")
-    content: str = Field(max_length=MAX_TURN_CHARS, description="What was said.")
+    content: Text = Field(max_length=MAX_TURN_CHARS, description="What was said.")
 
 
 class CitationOut(BaseModel):
-    location: str = Field(examples=["ch14.s2"])
-    title: str = Field(examples=["第十四章 全力建设清洁能源强省 › 第二节 推动能源绿色低碳转型"])
-    quote: str = Field(description="Occurs verbatim (whitespace aside) in the cited location.")
+    location: Text = Field(examples=["ch14.s2"])
+    title: Text = Field(examples=["第十四章 全力建设清洁能源强省 › 第二节 推动能源绿色低碳转型"])
+    quote: Text = Field(description="Occurs verbatim (whitespace aside) in the cited location.")
 
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "清洁能源装机占比", "k": 5}]})
-    query: str = Field(description="Words or a question in Chinese.")
-    k: int = Field(5, ge=1, le=MAX_K, description=f"How many results (1–{MAX_K}).")
+    query: Text = Field(description="Words or a question in Chinese.")
+    k: StrictInt = Field(5, ge=1, le=MAX_K, description=f"How many results (1–{MAX_K}).")
 
 
 class SearchResultOut(BaseModel):
@@ -58,7 +70,7 @@ class AskRequest(BaseModel):
             ]
         }
     )
-    question: str = Field(description="The question (Chinese).")
+    question: Text = Field(description="The question (Chinese).")
     history: list[TurnIn] = Field(
         default_factory=list, max_length=MAX_LIST_ITEMS, description="Earlier turns, oldest first."
     )
@@ -128,20 +140,20 @@ class ProfileIn(BaseModel):
     """An enterprise: its industry (a 专栏2 cluster or free words), city, type and business."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [DALIAN_SHIPBUILDER]})
-    industry: str = Field(
+    industry: Text = Field(
         "", max_length=MAX_INDUSTRY_CHARS, description="所属行业：专栏2 的产业集群名称或自由填写。"
     )
-    city: str = Field("", max_length=10, description="辽宁省 14 个地级市之一（可带“市”），可空。")
-    traits: list[str] = Field(
+    city: Text = Field("", max_length=10, description="辽宁省 14 个地级市之一（可带“市”），可空。")
+    traits: list[Text] = Field(
         default_factory=list, max_length=len(TRAITS), description=f"企业类型，可选：{'、'.join(TRAITS)}。"
     )
-    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="企业简介：主营业务、产品。")
+    description: Text = Field("", max_length=MAX_DESCRIPTION_CHARS, description="企业简介：主营业务、产品。")
 
 
 class PolicyMatchRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"profile": DALIAN_SHIPBUILDER, "k": 20}]})
     profile: ProfileIn = Field(description="At least one of industry and description is required.")
-    k: int = Field(DEFAULT_MATCH_K, ge=1, le=MAX_K, description=f"How many clauses (1–{MAX_K}).")
+    k: StrictInt = Field(DEFAULT_MATCH_K, ge=1, le=MAX_K, description=f"How many clauses (1–{MAX_K}).")
 
 
 class ClauseOut(BaseModel):
@@ -183,11 +195,11 @@ class FeedbackRequest(BaseModel):
             ]
         }
     )
-    question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
-    answer: str = Field(max_length=MAX_TURN_CHARS)
+    question: Text = Field(min_length=1, max_length=MAX_TURN_CHARS)
+    answer: Text = Field(max_length=MAX_TURN_CHARS)
     citations: list[CitationOut] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     rating: Literal["up", "down"]
-    comment: str | None = Field(None, max_length=2000)
+    comment: Text | None = Field(None, max_length=2000)
 
 
 class FeedbackResponse(BaseModel):
@@ -196,14 +208,19 @@ class FeedbackResponse(BaseModel):
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
+    type: Text
+    text: Text | None = Field(None, max_length=MAX_TURN_CHARS)
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart] | None = None
+    content: Annotated[Text, Field(max_length=MAX_TURN_CHARS)] | list[TextPart] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: StrictBool = False
 
 
 class ChatRequest(BaseModel):
@@ -219,7 +236,14 @@ class ChatRequest(BaseModel):
             ]
         },
     )
-    model: str = MODEL_ID
+    model: Text = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
+    stream: StrictBool = False
+    stream_options: StreamOptions | None = None
+    n: Literal[1] | None = Field(1, description="Only one choice is generated (1 or null).")
+    max_tokens: StrictInt | None = Field(
+        None,
+        ge=1,
+        description="Accepted (at least 1) but not applied: an answer and its quotes are never cut.",
+    )
+    max_completion_tokens: StrictInt | None = Field(None, ge=1, description="As `max_tokens`.")

@@ -69,4 +69,6 @@ def _encoding() -> tiktoken.Encoding:
 
 
 def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text))
+    """cl100k tokens of ``text``; special-token spellings such as ``<|endoftext|>`` count as plain text
+    (they come from users and documents, never from us)."""
+    return len(_encoding().encode(text, disallowed_special=()))

@@ -8,6 +8,7 @@ lifespan), so every handler asks the provider and shows a clear message while it
 from __future__ import annotations
 
 import html
+import logging
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,12 +18,15 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from starlette.datastructures import Headers
 
 from .answers import Answer, Citation, Turn
+from .auth import is_loopback
 from .errors import AssistantError, InputError
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indicators import ATTRIBUTES, CATEGORIES, FLAG_NOTES
+from .openai_compat import INTERNAL_ERROR
 from .policy import CITIES, TARGETS_HEADING, TRAITS, Clause, PolicyReport, Profile, to_csv, to_markdown
 from .present import answer_with_citations, citation_label, highlight_html
 
@@ -81,6 +85,8 @@ element.addEventListener('click', (e) => {
   }
 });
 """
+
+log = logging.getLogger(__name__)
 
 
 def _scroll_to_mark_js(panel_id: str) -> str:
@@ -269,11 +275,12 @@ def chat_messages(exchanges: list[Exchange]) -> list[dict[str, str]]:
     return out
 
 
-def history_of(exchanges: list[Exchange], max_turns: int) -> list[Turn]:
-    """Earlier exchanges as history turns (the most recent ``max_turns`` messages)."""
+def history_of(exchanges: list[Exchange], max_turns: int, max_chars: int = 4000) -> list[Turn]:
+    """Earlier exchanges as history turns (the most recent ``max_turns`` messages; our own answers
+    cut to ``max_chars``, the limit the assistant accepts for an assistant message)."""
     turns: list[Turn] = []
     for ex in exchanges:
-        turns += [Turn("user", ex["question"]), Turn("assistant", ex["answer"])]
+        turns += [Turn("user", ex["question"]), Turn("assistant", ex["answer"][:max_chars])]
     keep = max_turns - max_turns % 2
     return turns[len(turns) - keep :] if keep else []
 
@@ -413,9 +420,30 @@ def chapter_locations(assistant: Assistant, chapter: str | None) -> list[tuple[s
 # --------------------------------------------------------------------------- the Blocks
 
 
-def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) -> gr.Blocks:
-    """Build the Blocks (launches nothing). ``assistant`` may be a provider called per event."""
+ExportCheck = Callable[[Headers, str | None], bool]
+
+
+def _loopback_only(headers: Headers, client: str | None) -> bool:
+    return is_loopback(client)
+
+
+def build_ui(
+    assistant: AssistantSource, feedback: FeedbackStore | None = None, can_export: ExportCheck | None = None
+) -> gr.Blocks:
+    """Build the Blocks (launches nothing). ``assistant`` may be a provider called per event.
+
+    ``can_export(headers, client address)`` decides who sees and may use 导出全部反馈 (every user's
+    questions and comments): the app passes the admin-scope check; by default only this machine.
+    """
     get = _provider(assistant)
+    export_check = can_export or _loopback_only
+
+    def may_export(request: gr.Request | None) -> bool:
+        if request is None:
+            return False
+        headers = Headers(headers={k.lower(): v for k, v in dict(request.headers).items()})
+        client = request.client.host if request.client else None
+        return export_check(headers, client)
 
     def store() -> FeedbackStore:
         return feedback if feedback is not None else FeedbackStore(get().settings.data_dir)
@@ -432,7 +460,8 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
             return
         try:
             a = get()
-            pieces = a.ask_stream(question, history_of(exchanges, a.settings.max_history_turns))
+            history = history_of(exchanges, a.settings.max_history_turns, a.settings.max_message_chars)
+            pieces = a.ask_stream(question, history)
             chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
             chat.append({"role": "assistant", "content": "…"})
             yield chat, "", "", gr.skip(), gr.skip(), gr.skip()
@@ -452,6 +481,12 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
             chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
             chat.append({"role": "assistant", "content": f"⚠️ {exc}"})
             yield chat, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        except Exception:  # a bug: logged with its traceback; the user sees that it failed, not its text
+            log.exception("answering in the UI failed")
+            chat = [*chat_messages(exchanges), {"role": "user", "content": md_escape(question)}]
+            chat.append({"role": "assistant", "content": f"⚠️ {INTERNAL_ERROR}"})
+            yield chat, question, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         if answer is None:
             answer = Answer(text, (), True, question)
@@ -517,7 +552,10 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
     def rate_down(comment: str, exchanges: list[Exchange], selected: int) -> tuple[str, Any]:
         return rate("down", comment, exchanges, selected)
 
-    def export_csv() -> str | None:
+    def export_csv(request: gr.Request) -> str | None:
+        if not may_export(request):
+            gr.Warning("导出反馈需要管理员权限。Exporting feedback needs an admin key.")
+            return None
         try:
             text = store().export_csv()
         except AssistantError as exc:
@@ -527,6 +565,10 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
         path = folder / f"feedback-{datetime.now():%Y%m%d-%H%M%S}.csv"
         path.write_text("\ufeff" + text, encoding="utf-8")
         return str(path)
+
+    def show_export(request: gr.Request) -> tuple[Any, Any]:
+        visible = may_export(request)
+        return gr.update(visible=visible), gr.update(visible=visible)
 
     def on_load() -> tuple[Any, ...]:
         try:
@@ -652,8 +694,12 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
                             down = gr.Button("👎 有问题", elem_id="fb-down", size="sm")
                         fb_status = gr.Markdown("", elem_id="fb-status")
                         with gr.Row():
-                            export_btn = gr.Button("导出全部反馈（CSV）", elem_id="fb-export", size="sm")
-                        export_file = gr.File(label="反馈 CSV", elem_id="fb-file", interactive=False)
+                            export_btn = gr.Button(
+                                "导出全部反馈（CSV）", elem_id="fb-export", size="sm", visible=False
+                            )
+                        export_file = gr.File(
+                            label="反馈 CSV", elem_id="fb-file", interactive=False, visible=False
+                        )
                 with gr.Column(scale=2, min_width=300, elem_id="side-col"):
                     panel = gr.HTML(PANEL_EMPTY, elem_id="section-panel", js_on_load=None)
             with gr.Tab("目录", id="toc", elem_id="tab-toc"), gr.Row(equal_height=False):
@@ -751,6 +797,7 @@ def build_ui(assistant: AssistantSource, feedback: FeedbackStore | None = None) 
         down.click(rate_down, [comment, exchanges, selected], [fb_status, comment], api_name="feedback_down")
         export_btn.click(export_csv, None, [export_file], api_name="export_feedback")
         demo.load(on_load, None, [chapter, table, panel, industry], api_visibility="private")
+        demo.load(show_export, None, [export_btn, export_file], api_visibility="private")
         policy_inputs = [industry, city, traits, description]
         policy_outputs = [report_html, md_file, csv_file, policy_panel]
         match_btn.click(match_policy, policy_inputs, policy_outputs, api_name="match_policy")

@@ -320,7 +320,10 @@ def test_feedback_and_csv(api_client: TestClient) -> None:
     assert first.status_code == 201
     second = api_client.post("/api/feedback", json={**payload, "rating": "down", "comment": None})
     assert second.json()["id"] == first.json()["id"] + 1
-    r = api_client.get("/api/feedback.csv")
+    # without keys, the export (every user's questions) is for this machine only
+    assert "admin" in _detail(api_client.get("/api/feedback.csv"), 403)
+    local = TestClient(api_client.app, client=("127.0.0.1", 50000))
+    r = local.get("/api/feedback.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
@@ -347,7 +350,7 @@ def test_feedback_bad_input(api_client: TestClient, body: dict[str, Any], needle
 def test_feedback_storage_error_is_503(tmp_path: Any, assistant: Assistant) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data dir should be")
-    client = TestClient(create_api(Settings(data_dir=blocker / "data"), assistant))
+    client = TestClient(create_api(Settings(data_dir=blocker / "data"), assistant), client=("::1", 50000))
     body = {"question": Q, "answer": "a", "rating": "up"}
     assert "反馈无法保存" in _detail(client.post("/api/feedback", json=body), 503)
     assert "反馈无法保存" in _detail(client.get("/api/feedback.csv"), 503)

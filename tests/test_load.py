@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 import httpx
+import pytest
 
 from assistant.bench import percentile
 
@@ -97,3 +98,57 @@ def test_concurrent_load_has_no_errors(live_server: str) -> None:
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors[:5]
     assert len(every) >= CLIENTS * 3
+
+
+@pytest.mark.slow
+def test_mixed_load_with_a_burst_of_maximal_follow_ups(live_server: str, assistant: Any) -> None:
+    """Issue 13's acceptance run: 16 clients × 30 s of mixed traffic while 4 more clients keep sending the
+    most expensive follow-ups the limits allow (a full history of 500-character user turns and
+    4,000-character replies, new text each time). Zero errors and zero 5xx for everyone."""
+    settings = assistant.settings
+    texts = [loc.text for loc in assistant.document.locations if len(loc.text) > settings.max_question_chars]
+    ordinary: list[str] = []
+    burst: dict[int, int] = defaultdict(int)
+    lock = threading.Lock()
+    deadline = time.monotonic() + 30
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=live_server, timeout=120) as http:
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                endpoint = ("ask", "search", "chat")[(n + i) % 3]
+                try:
+                    r = _request(http, endpoint, QUESTIONS[(n * 7 + i) % len(QUESTIONS)])
+                    problem = None if _valid(endpoint, r) else f"{endpoint} {r.status_code} {r.text[:120]}"
+                except (httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
+                    problem = f"{endpoint} {type(exc).__name__}: {exc}"
+                if problem:
+                    with lock:
+                        ordinary.append(problem)
+
+    def maximal(n: int) -> None:
+        with httpx.Client(base_url=live_server, timeout=120) as http:
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                text = texts[(n * 31 + i) % len(texts)]
+                start = (i * 37) % (len(text) - settings.max_question_chars)
+                user = text[start : start + settings.max_question_chars]
+                reply = (text * 10)[: settings.max_message_chars]
+                turns = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+                body = {"question": "那呢？", "history": turns * (settings.max_history_turns // 2)}
+                status = http.post("/api/ask", json=body).status_code
+                with lock:
+                    burst[status] += 1
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(16)]
+    threads += [threading.Thread(target=maximal, args=(n,), daemon=True) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(150)
+    print(f"\n[load+burst] ordinary errors: {len(ordinary)}; maximal follow-ups: {dict(burst)}")
+    assert not any(t.is_alive() for t in threads)
+    assert not ordinary, ordinary[:5]
+    assert burst and all(status == 200 or status == 503 for status in burst), dict(burst)

@@ -19,7 +19,8 @@ from assistant.security import COOKIE, RateLimiter, RedactKeys, parse_keys
 
 FULL = "full-key-8d3f1c0b7e2a4d95"
 READ = "read-key-5b1e9a7c3f2d6e80"
-KEYS = f"{FULL}, {READ}:read"
+ADMIN = "admin-key-0e4c2b9d7a1f3e56"
+KEYS = f"{FULL}, {READ}:read, {ADMIN}:admin"
 Q = "到2030年清洁能源装机占比达到多少？"
 FEEDBACK = {"question": Q, "answer": "70%左右", "rating": "up"}
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -48,8 +49,9 @@ def _bearer(key: str) -> dict[str, str]:
 
 
 def test_parse_keys() -> None:
-    full, read = parse_keys(KEYS)
-    assert (full.read_only, read.read_only) == (False, True)
+    full, read, admin = parse_keys(KEYS)
+    assert (full.scope, read.scope, admin.scope) == ("full", "read", "admin")
+    assert (full.read_only, read.read_only, admin.admin) == (False, True, True)
     assert full.id != read.id and len(full.id) == 8
     assert FULL not in repr(full)  # the secret is not kept, only its digest
     with pytest.raises(ValueError):
@@ -70,7 +72,9 @@ def test_parse_keys() -> None:
         (_bearer(READ), "POST", "/api/feedback", 403),
         (_bearer(READ), "GET", "/api/feedback.csv", 403),
         (_bearer(FULL), "POST", "/api/feedback", 201),
-        (_bearer(FULL), "GET", "/api/feedback.csv", 200),
+        (_bearer(FULL), "GET", "/api/feedback.csv", 403),  # every user's questions: admin only
+        (_bearer(ADMIN), "GET", "/api/feedback.csv", 200),
+        (_bearer(ADMIN), "POST", "/api/feedback", 201),
         ({}, "GET", "/health", 200),
         ({}, "GET", "/openapi.json", 401),
         (_bearer(READ), "GET", "/openapi.json", 200),
@@ -90,7 +94,7 @@ def test_keys_and_scopes(
     if status == 401:
         assert "密钥" in r.json()["detail"] and r.headers["www-authenticate"] == "Bearer"
     if status == 403:
-        assert "只读" in r.json()["detail"]
+        assert "只读" in r.json()["detail"] or ":admin" in r.json()["detail"]
     if path.startswith("/v1/") and status >= 400:
         assert r.json()["error"]["message"] == r.json()["detail"]
 
