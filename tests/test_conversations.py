@@ -7,17 +7,15 @@ with histories of 0–20 turns: none, user-only, assistant-only, a question and 
 longest turns the limits allow, and full 20-message histories. Each conversation goes through
 ``/api/ask``, ``/v1/chat/completions`` or its streamed form, and must get no 5xx and no exception text.
 
-The default suite tries a seeded sample (bounded in time); ``-m slow`` tries many more. Inputs that
-hit the known follow-up crash (``int_to_cn(0)`` in the answering core, issue 10) are counted and
-reported: while :data:`KNOWN_CORE_CRASH_EXPECTED` is true the test is an xfail when they occur (and
-fails on any other server error); set it to false once the core fix is merged.
+The default suite tries a seeded sample (bounded in time); ``-m slow`` tries many more. The
+follow-up crash this fuzzer found (``int_to_cn(0)``, a relative place after a chapter question) is
+fixed in the answering core (issue 10); any server error now fails the test.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import traceback
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ from assistant.config import Settings
 from assistant.facade import Assistant
 from assistant.normalize import int_to_cn
 
-KNOWN_CORE_CRASH_EXPECTED = True  # answering core rewrite, issue 10: set to False after merging it
 SEED = 13
 DEFAULT_SAMPLE = 42  # 6 per history shape
 SLOW_SAMPLE = 1500
@@ -139,12 +136,6 @@ def conversations(
 # --------------------------------------------------------------------------- running one conversation
 
 
-def _known_core_crash(exc: BaseException) -> bool:
-    """The follow-up crash of issue 13 (``int_to_cn(0)``, reached from followup.py)."""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    return isinstance(exc, ValueError) and "out of range: 0" in str(exc) and "followup.py" in frames
-
-
 def _check_text(text: str) -> str | None:
     leaked = [w for w in LEAKS if w in text]
     return f"leaked {leaked}" if leaked else None
@@ -188,7 +179,6 @@ def _fuzz(assistant: Assistant, tmp_path: Any, n: int) -> None:
     client = TestClient(create_api(Settings(data_dir=tmp_path), assistant), raise_server_exceptions=True)
     paths = ("ask", "v1", "stream")
     failures: list[str] = []
-    known: Counter[str] = Counter()
     tried = 0
     for i, (shape, question, history) in enumerate(conversations(assistant, n)):
         path = paths[i % len(paths)]
@@ -196,20 +186,15 @@ def _fuzz(assistant: Assistant, tmp_path: Any, n: int) -> None:
         try:
             problem = _run(client, path, question, history)
         except Exception as exc:
-            if KNOWN_CORE_CRASH_EXPECTED and _known_core_crash(exc):
-                known[f"{path}/{shape}"] += 1
-                continue
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
             last = history[-1]["content"][:40] if history else ""
             failures.append(
                 f"[{path}/{shape}] {question!r} after {len(history)} turns (…{last!r}): {problem}"
             )
-    summary = f"{tried} conversations; {sum(known.values())} hit the known follow-up crash: {dict(known)}"
+    summary = f"{tried} conversations"
     print(summary)
     assert not failures, f"{summary}\n" + "\n".join(failures[:20])
-    if known:
-        pytest.xfail(f"answering core rewrite, issue 10: {summary}")
 
 
 def test_conversations_from_the_plan_structure(assistant: Assistant, tmp_path: Any) -> None:

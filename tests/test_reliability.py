@@ -117,7 +117,6 @@ def test_special_tokens_in_chat_messages(client: TestClient, text: str) -> None:
 # --------------------------------------------------------------------------- follow-ups naming a place
 
 
-@pytest.mark.xfail(strict=False, reason="answering core rewrite, issue 10")
 @pytest.mark.parametrize("chapter", ["第三章", "第十四章", "第二十章"])
 def test_follow_up_about_this_chapter(client: TestClient, chapter: str) -> None:
     history = [{"role": "user", "content": f"{chapter}讲了什么？"}]

@@ -116,7 +116,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     for q in quotes[len(defining) :]:
         by_chapter[q.location.chapter].append(q)
     lines = [f"{q.location.cite}：「{q.text}」" for q in quotes[: len(defining)]]
-    for chapter, qs in by_chapter.items():
+    for qs in by_chapter.values():
         heading = qs[0].location.title_path[0]
         lines.append(f"{heading}：" + " …… ".join(f"「{q.text}」（{q.location.cite}）" for q in qs))
     total = len(mentions)
