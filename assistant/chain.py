@@ -20,13 +20,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering.compose import Context, compose
+from .answering.compose import Context, combine, compose
 from .answering.followup import Resolved, resolve
 from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
 from .answering.normalize import normalize_question
-from .answering.verify import unsupported_numbers
+from .answering.parts import split_parts
+from .answering.verify import check, unsupported_numbers
 from .answers import Answer, Turn
 from .citations import verify_citations
 from .config import Settings
@@ -45,6 +46,15 @@ _BROAD = {Intent.ENTERPRISE, Intent.ABOUT, Intent.OVERVIEW, Intent.FACT, Intent.
 
 
 @dataclass
+class Part:
+    """One thing the question asks: how it was read and what retrieval found for it."""
+
+    request: Request
+    hits: list[Hit] = field(default_factory=list)
+    dense: Dense = field(default_factory=dict)
+
+
+@dataclass
 class State:
     """What the stages pass along; each stage fills its part."""
 
@@ -52,16 +62,17 @@ class State:
     history: list[Turn]
     timings_ms: dict[str, float] = field(default_factory=dict)
     resolved: Resolved | None = None
-    request: Request | None = None
-    hits: list[Hit] = field(default_factory=list)
-    dense: Dense = field(default_factory=dict)
+    query: str = ""  # the standalone question
+    parts: list[Part] = field(default_factory=list)
     draft: Draft | None = None
     notice: str | None = None
     answer: Answer | None = None
 
     @property
-    def query(self) -> str:
-        return self.request.text if self.request else self.question
+    def hits(self) -> list[Hit]:
+        """Every part's hits, in order, each location once (what an LLM is shown)."""
+        seen: set[str] = set()
+        return [h for p in self.parts for h in p.hits if not (h.chunk.id in seen or seen.add(h.chunk.id))]
 
 
 class PlanRetriever(BaseRetriever):
@@ -153,15 +164,23 @@ class AnswerChain:
                 query = self.llm.condense(state.question, state.history) or query
             except GeneratorError as exc:
                 log.warning("condense fell back to the offline rewrite: %s", exc)
-        request = understand(query, self.model)
+        texts = split_parts(query) if not resolved.core else [query]
+        requests: list[Request] = []
+        for text in texts:
+            request = understand(text, self.model)
+            if requests and not request.q.terms and not request.q.refs:
+                # "…分别是多少？2024年基数是多少？": a part without a subject is about the one before
+                subject = self.model.subject_of(requests[-1].text)
+                request = understand(subject + text, self.model) if subject else request
+            requests.append(request)
         if resolved.core and query == resolved.query:
             # the follow-up's own words decide its subject; the previous question lends the rest
             q = classify_followup(resolved.core, resolved.frame, self.document, self.model.tokenizer)
-            intent = (
-                Intent(q.kind) if q.kind in ("figure", "when", "where", "list", "fact") else request.intent
-            )
-            request = replace(request, q=q, intent=intent)
-        state.resolved, state.request = resolved, request
+            kinds = ("figure", "when", "where", "list", "fact")
+            intent = Intent(q.kind) if q.kind in kinds else requests[0].intent
+            requests = [replace(requests[0], q=q, intent=intent)]
+        state.resolved, state.query = resolved, query
+        state.parts = [Part(r) for r in requests]
         return state
 
     def _resolved_history(self, history: list[Turn]) -> list[Turn]:
@@ -176,19 +195,26 @@ class AnswerChain:
         return out
 
     def _retrieve(self, state: State) -> State:
-        request = state.request
-        assert request is not None
-        query = _expanded(request.text)
-        broad = request.intent in _BROAD and not request.q.unit and not request.q.refs
-        retriever = self.lc_broad_retriever if broad else self.lc_retriever
-        state.hits = [d.metadata["hit"] for d in retriever.invoke(query)]
-        state.dense = self.retriever.paragraph_scores(query)
+        for part in state.parts:
+            request = part.request
+            query = _expanded(request.text)
+            broad = request.intent in _BROAD and not request.q.unit and not request.q.refs
+            retriever = self.lc_broad_retriever if broad else self.lc_retriever
+            part.hits = [d.metadata["hit"] for d in retriever.invoke(query)]
+            part.dense = self.retriever.paragraph_scores(query)
         return state
 
     def _offline(self, state: State) -> Draft:
-        assert state.request is not None and state.resolved is not None
-        ctx = Context(self.model, tuple(state.hits), state.dense, state.resolved.focus)
-        return compose(state.request, ctx, self.matcher, state.resolved.item)
+        assert state.resolved is not None
+        focus, item = state.resolved.focus, state.resolved.item
+        drafts = [
+            compose(p.request, Context(self.model, tuple(p.hits), p.dense, focus), self.matcher, item)
+            for p in state.parts
+        ]
+        if len(drafts) == 1:
+            return drafts[0]
+        # each part is verified on its own, so one unverifiable part does not withhold the others
+        return combine([p.request.text for p in state.parts], [check(d, self.document) for d in drafts])
 
     def _generate(self, state: State) -> State:
         if self.llm is None:
@@ -215,21 +241,14 @@ class AnswerChain:
         return Draft("llm", False, cleaned, verified)
 
     def _verify(self, state: State) -> State:
-        draft = state.draft
-        assert draft is not None
-        citations = verify_citations(draft.citations, self.document)
-        abstained = draft.abstained
-        text = draft.text
-        if not abstained and (not citations or unsupported_numbers(text, citations, draft.computed)):
-            # never show a figure the quotes do not carry
-            log.warning("answer dropped: unverifiable against its quotes: %s", text[:80])
-            abstained, text = True, "规划纲要中没有找到能够核实的答案。"
+        assert state.draft is not None
+        draft = check(state.draft, self.document)
         state.answer = Answer(
-            text=text,
-            citations=citations,
-            abstained=abstained,
+            text=draft.text,
+            citations=draft.citations,
+            abstained=draft.abstained,
             query=state.query,
-            kind="abstain" if abstained and draft.kind == "open" else draft.kind,
+            kind="abstain" if draft.abstained and draft.kind == "open" else draft.kind,
             timings_ms=state.timings_ms,
             notice=state.notice,
         )

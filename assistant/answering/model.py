@@ -104,7 +104,9 @@ class PlanModel:
 
     def _quoted(self) -> list[Entity]:
         # a quoted name of two characters is too often an ordinary word ("一起") to stand for a thing
-        names = dict.fromkeys(n for loc in self.doc.locations for n in _QUOTED.findall(loc.text) if len(n) >= 3)
+        names = dict.fromkeys(
+            n for loc in self.doc.locations for n in _QUOTED.findall(loc.text) if len(n) >= 3
+        )
         return [Entity(n, "quoted", (), self._mentions((n,))) for n in names]
 
     @property

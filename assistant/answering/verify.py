@@ -9,13 +9,23 @@ marked as such. Place labels (第十四章, 专栏27) and list numbering are not
 
 from __future__ import annotations
 
+import logging
 import re
 
+from dataclasses import replace
+
 from ..answers import Citation
+from ..citations import verify_citations
+from ..extractive import Draft
 from ..normalize import match_key, normalize_years
+from ..parse import Document
+
+log = logging.getLogger(__name__)
+UNVERIFIABLE = "规划纲要中没有找到能够核实的答案。"
 
 _LABEL = re.compile(
-    r"(第[一二三四五六七八九十]+章)?(第[一二三四五六七八九十]+节)?「[^」]*」|专栏\s*\d+|\[\d+\]|ch\d+\.s\d+|box\d+"
+    r"(?:第[一二三四五六七八九十]+章(?:第[一二三四五六七八九十]+节)?|专栏\s*\d+)「[^」]*」"  # a place and its title
+    r"|专栏\s*\d+|\[\d+\]|ch\d+\.s\d+|box\d+|(?m:^（\d+）)"
     r"|(?m:^\s*\d+[.．、](?!\d))|(?<=[；;：:\s])\d+[.．](?!\d)"
 )
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
@@ -53,3 +63,15 @@ def unsupported_numbers(
         if number not in plain or (unit and (number, unit) not in pairs and (number, "") not in pairs):
             missing.append(number + unit)
     return missing
+
+
+def check(draft: Draft, doc: Document) -> Draft:
+    """The draft with only its verifiable quotes; withheld (abstained) when a figure is not backed."""
+    citations = verify_citations(draft.citations, doc)
+    if draft.abstained:
+        return replace(draft, citations=citations)
+    if not citations or unsupported_numbers(draft.text, citations, draft.computed):
+        # never show a figure the quotes do not carry
+        log.warning("answer withheld: unverifiable against its quotes: %s", draft.text[:80])
+        return replace(draft, abstained=True, text=UNVERIFIABLE, citations=citations)
+    return replace(draft, citations=citations)

@@ -10,6 +10,7 @@ abstention.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ...policy import PolicyMatcher
@@ -17,7 +18,7 @@ from ..intent import Intent, Request
 from . import about, enterprise, indicator_table, outline, overview, structure, targets
 from .common import Context, Draft, cite
 
-__all__ = ["Context", "Draft", "compose"]
+__all__ = ["Context", "Draft", "combine", "compose"]
 
 
 def compose(
@@ -101,3 +102,18 @@ def _item(ctx: Context, item: tuple[str, int]) -> Draft:
     loc = ctx.model.doc[item[0]]
     text = loc.paragraphs[item[1]].text
     return Draft("item", False, f"{loc.cite}中的这一项：{text}", (cite(loc, text),))
+
+
+def combine(questions: list[str], drafts: list[Draft]) -> Draft:
+    """The answers to the parts of one question, each under its part; abstained only if all are."""
+    lines: list[str] = []
+    for n, (question, draft) in enumerate(zip(questions, drafts, strict=True), start=1):
+        lines.append(f"（{n}）{question}\n{draft.text}")
+    citations = tuple(c for d in drafts for c in d.citations)
+    # the asker's own numbers, echoed with each part, are no claim of the plan's
+    # and so are the years an abstaining part says the plan does not give
+    said = questions + [d.text for d in drafts if d.abstained]
+    echoed = tuple(n for q in said for n in re.findall(r"\d+(?:\.\d+)?", q))
+    computed = tuple(x for d in drafts for x in d.computed) + echoed
+    abstained = all(d.abstained for d in drafts)
+    return Draft("parts", abstained, "\n\n".join(lines), citations, computed)

@@ -83,7 +83,10 @@ def _aspects(req: Request, name: str) -> list[str]:
     return [
         match_key(t)
         for t in req.q.terms
-        if len(t) >= 2 and match_key(t) not in key and key not in match_key(t) and not any(t in w for w in frame)
+        if len(t) >= 2
+        and match_key(t) not in key
+        and key not in match_key(t)
+        and not any(t in w for w in frame)
     ]
 
 

@@ -59,7 +59,9 @@ def cluster_of(req: Request, ctx: Context) -> tuple[Entity, list[Sentence]] | No
 
 def _item_sentences(cluster: Entity, ctx: Context) -> list[Sentence]:
     heads = {(s.location.id, s.paragraph_index) for s in _cluster_item(cluster)}
-    return [s for (loc, para) in heads for s in ctx.model.extractor.sentences[loc] if s.paragraph_index == para]
+    return [
+        s for (loc, para) in heads for s in ctx.model.extractor.sentences[loc] if s.paragraph_index == para
+    ]
 
 
 def _rare_mentions(req: Request, ctx: Context) -> list[Sentence]:
@@ -142,4 +144,6 @@ def compose(req: Request, ctx: Context, matcher: PolicyMatcher) -> Draft | None:
         if x
     )
     head_line = "根据您描述的企业情况" + (f"（{about}）" if about else "") + "，规划中与您相关的内容如下：\n"
-    return Draft("enterprise", False, head_line + "\n".join(lines), tuple(citations), tuple(map(str, range(1, n + 1))))
+    return Draft(
+        "enterprise", False, head_line + "\n".join(lines), tuple(citations), tuple(map(str, range(1, n + 1)))
+    )

@@ -1,0 +1,31 @@
+"""A question that asks several things at once, split into its parts.
+
+Officials ask in one breath: "技术合同成交额2030年目标多少？“专精特新”企业和科技型中小企业到2030年
+分别要达到多少家？". Each part is answered on its own (its own intent, its own places) and the
+answers are put together, so no part goes unanswered because another took the space. A label
+before a colon that asks nothing ("农业农村厅：", "我是省发改委规划处的，要准备汇报材料：") is who is
+asking, not what: it is dropped from the parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ASKS = re.compile(r"多少|什么|哪|几|吗|呢|怎么|如何|是否|有没有|啥|咋|\?|？|么")
+_SPLIT = re.compile(r"(?<=[？?；;])|(?<=。)(?=.*[？?])")
+_LABEL = re.compile(r"^([^：:]{2,40})[：:](?=.)")
+_MIN_PART = 4  # characters of a part that asks something on its own
+MAX_PARTS = 4
+
+
+def split_parts(question: str) -> list[str]:
+    """The parts of ``question`` that each ask something; ``[question]`` when it asks one thing."""
+    text = question.strip()
+    label = _LABEL.match(text)
+    if label and not _ASKS.search(label.group(1)):
+        text = text[label.end() :]
+    parts = [p.strip(" ，,") for p in _SPLIT.split(text)]
+    parts = [p for p in parts if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and _ASKS.search(p)]
+    if len(parts) < 2:
+        return [question]
+    return parts[:MAX_PARTS]
