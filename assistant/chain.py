@@ -71,8 +71,11 @@ class State:
     @property
     def hits(self) -> list[Hit]:
         """Every part's hits, in order, each location once (what an LLM is shown)."""
-        seen: set[str] = set()
-        return [h for p in self.parts for h in p.hits if not (h.chunk.id in seen or seen.add(h.chunk.id))]
+        unique: dict[str, Hit] = {}
+        for part in self.parts:
+            for hit in part.hits:
+                unique.setdefault(hit.chunk.id, hit)
+        return list(unique.values())
 
 
 class PlanRetriever(BaseRetriever):
@@ -168,9 +171,13 @@ class AnswerChain:
         requests: list[Request] = []
         for text in texts:
             request = understand(text, self.model)
-            if requests and not request.q.terms and not request.q.refs:
-                # "…分别是多少？2024年基数是多少？": a part without a subject is about the one before
-                subject = self.model.subject_of(requests[-1].text)
+            previous = requests[-1] if requests else None
+            if previous is not None and not request.q.refs and (
+                not request.q.terms or (previous.entities and not request.entities)
+            ):
+                # "…分别是多少？2024年基数是多少？", "X集群营收多少？重点发展哪些产品？": a part
+                # without a subject of its own is about the one before
+                subject = self.model.subject_of(previous.text)
                 request = understand(subject + text, self.model) if subject else request
             requests.append(request)
         if resolved.core and query == resolved.query:

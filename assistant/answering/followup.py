@@ -33,12 +33,15 @@ _BOX_HERE = re.compile(r"(这个专栏|该专栏|本专栏|此专栏|这一专�
 _NEXT = re.compile(r"(下一|上一|前一|后一)(章|节|个专栏|专栏)")
 _BARE_SECTION = re.compile(r"(?<![章])第([一二三四五六七八九十\d]+)节")
 _ITEM = re.compile(r"第([一二三四五六七八九十\d]+)(项|条|个|点|类|大类|方面)")
+_CN_LIST = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]\s*([^；;。\n（(]+)")
+_COLON_LIST = re.compile(r"[：:]\s*([^：:。；;\n（(]+、[^：:。；;\n（(]+)")
 _LIST_LINE = re.compile(r"(?:^|[\s；;，,：:])(\d+)[.．、]\s*([^；;\n。]+)")
 _PRONOUN = re.compile(r"^(那么?|那|还有|另外|再问|此外|它|其|这|该|同一)")
 _TRAILING = re.compile(r"(呢|吗)?[？?。！!]*$")
 _PRONOUN_INSIDE = re.compile(
     r"它们的|它的|它|其|这个指标|该指标|这一指标|这项指标|这个集群|该集群|这一项|这项|该项|这个|这些|此项"
 )
+_SEVERAL = re.compile(r"(前|最后|后)([两二三四五六七八九\d])(?:个|项|条)的?")
 _PLACE = re.compile(r"第[一二三四五六七八九十\d]+[章节]|专栏\s*\d+")
 _BACKREF = re.compile(r"(刚才|上面|前面|之前|上述|你说的|提到的|说的)")
 
@@ -69,6 +72,7 @@ def looks_like_followup(question: str) -> bool:
         or _NEXT.search(question)
         or _BACKREF.search(question)
         or _ordinal(question) is not None
+        or _SEVERAL.search(question) is not None
         or re.search(r"它|其中|这一项|该项|这项|这个", question)
         or question.rstrip("？?").endswith("呢")
         or len(core) <= 6
@@ -112,13 +116,21 @@ def _move(loc: Location, step: int, unit: str, doc: Document) -> str | None:
 
 
 def list_items(answer: str) -> list[str]:
-    """The numbered items of a previous answer ("1. …" lines or "1.甲；2.乙")."""
-    items: dict[int, str] = {}
-    for m in _LIST_LINE.finditer(answer):
-        n = int(m.group(1))
-        if n == len(items) + 1:
-            items[n] = re.sub(r"^【[^】]*】", "", m.group(2)).strip(" ：:“”「」")
-    return [items[n] for n in sorted(items)]
+    """The items of a previous answer's list: "1. …" lines, "（一）…；（二）…", or "A、B、C" after a colon."""
+    for pattern, number in ((_LIST_LINE, int), (_CN_LIST, parse_numeral)):
+        items: dict[int, str] = {}
+        for m in pattern.finditer(answer):
+            n = number(m.group(1))
+            if n == len(items) + 1:
+                items[n] = re.sub(r"^【[^】]*】", "", m.group(2)).strip(" ：:“”「」")
+        if len(items) >= 2:
+            return [items[n] for n in sorted(items)]
+    colon = _COLON_LIST.search(answer)
+    if colon:
+        listed = [x.strip(" “”「」") for x in re.split(r"[、，,]", colon.group(1)) if x.strip()]
+        if len(listed) >= 2:
+            return listed
+    return []
 
 
 def _ordinal(question: str) -> int | None:
@@ -176,6 +188,16 @@ def resolve(
             n = parse_numeral(m.group(1))
             if n:
                 query = query.replace(m.group(0), f"第{int_to_cn(here.chapter)}章第{int_to_cn(n)}节", 1)
+
+    # several items pointed at: 前两个 / 最后两个 of the previous answer's list
+    m = _SEVERAL.search(_PLACE.sub(" ", query))
+    named = list_items(prev_a or "")
+    if m and named:
+        count = parse_numeral(m.group(2)) or 0
+        picked = named[:count] if m.group(1) == "前" else named[-count:] if count else []
+        if 1 < len(picked) <= len(named):
+            rest = _strip_pointer(query.replace(m.group(0), ""))
+            return Resolved("和".join(picked) + (rest or "分别是什么"), focus, True)
 
     # an item pointed at: of the previous answer's list, or of the box in focus
     n = _ordinal(query) if not _BARE_SECTION.search(question) else None
