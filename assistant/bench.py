@@ -3,12 +3,13 @@
 ``python -m assistant bench`` prints a table and writes ``evals/results/bench.json``. Every figure
 is a median or percentile over repeated runs (warm-up runs excluded) or a ratio:
 
-- ``--rebuild``: index builds into a temporary directory, from scratch (nothing cached) and from the
-  committed index's embedding cache, ``--build-runs`` times each, with the time per phase;
-- ``--serve``: starts the real server (``app.py``) ``--start-runs`` times and times process start to a
-  healthy ``/health``; then serves once more and load-tests it over HTTP with 1 and 8 clients
-  (distinct queries, ``--http-runs`` times), recording the server's peak RSS; ``--url`` load-tests a
-  server that is already running instead.
+- index builds into a temporary directory (``--no-rebuild`` skips them): from scratch (nothing
+  cached) and from the committed index's embedding cache, ``--build-runs`` times each, with the
+  time per phase;
+- the server (``--no-serve`` skips it; ``--url`` load-tests a running one instead): starts
+  ``app.py`` ``--start-runs`` times and times process start to a healthy ``/health``; then serves
+  once more and load-tests it over HTTP with 1 and 8 clients (distinct queries, ``--http-runs``
+  times), recording the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -427,10 +428,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=None, help="also benchmark a running server (http://host:port)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients (default 8)")
     p.add_argument("--api-key", default=None, help="API key for --url when the server requires one")
-    p.add_argument("--rebuild", action="store_true", help="also time index builds into a temp dir")
+    p.add_argument(
+        "--rebuild",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time index builds into a temp dir (default on; --no-rebuild skips them)",
+    )
     p.add_argument("--build-runs", type=int, default=3, help="builds of each kind with --rebuild (default 3)")
     p.add_argument(
-        "--serve", action="store_true", help="start the server itself: start-to-ready, HTTP load, server RSS"
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start the server itself: start-to-ready, HTTP load at 1 and N clients, server RSS "
+        "(default on unless --url is given)",
     )
     p.add_argument("--start-runs", type=int, default=5, help="server starts timed with --serve (default 5)")
     p.add_argument("--http-runs", type=int, default=3, help="HTTP load-test passes with --serve (default 3)")
@@ -450,7 +460,7 @@ def run(args: argparse.Namespace) -> int:
     result["in_process"] = bench_in_process(assistant, runs)
     if args.url:
         result["http"] = bench_http(args.url, runs, max(1, args.concurrency), args.api_key)
-    if args.serve:
+    if args.serve or (args.serve is None and not args.url):
         result["serve"] = bench_serve(runs, args.start_runs, args.http_runs, max(1, args.concurrency))
     result["meta"] = {
         "runs": runs,
