@@ -12,10 +12,21 @@ import pytest
 
 from assistant.chunk import chunk_document
 from assistant.config import Settings
-from assistant.embed import embedder_id
+from assistant.embed import MultiEmbedder, embedder_id
 from assistant.facade import Assistant
-from assistant.index import MANIFEST, build, load_or_build, read_cache, read_manifest, sentences, staleness
+from assistant.index import (
+    MANIFEST,
+    build,
+    load,
+    load_or_build,
+    read_cache,
+    read_manifest,
+    save,
+    sentences,
+    staleness,
+)
 from assistant.normalize import contains
+from assistant.retrieve import Retriever
 
 
 def test_committed_index_is_fresh(assistant: Assistant) -> None:
@@ -126,3 +137,40 @@ def test_stale_index_is_rebuilt_atomically(assistant: Assistant, tmp_path: Path)
     assert len(index.chunks) == len(assistant.index.chunks)
     assert staleness(directory, assistant.document, assistant.embedder.id, Settings().chunk_tokens) is None
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index")]  # no temp dirs left
+
+
+class _HashEmbedder:
+    """A stand-in second embedder: deterministic unit vectors from the text's hash (no model)."""
+
+    id = "fake:hash"
+    dim = 8
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, self.dim))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        seed = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16)
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+
+def test_two_embedders_are_two_pairs_of_channels(assistant: Assistant, tmp_path: Path) -> None:
+    """RAG_EMBEDDER=a+b: each embedder's paragraph and sentence vectors are saved, loaded and searched."""
+    embedder = MultiEmbedder([assistant.embedder, _HashEmbedder()])
+    cache = read_cache(Settings().index_dir)  # the first embedder's vectors come from the committed index
+    index = build(assistant.document, embedder, Settings().chunk_tokens, False, cache)
+    save(index, tmp_path / "index")
+    assert {p.name for p in (tmp_path / "index").glob("*.faiss")} == {
+        "vectors.faiss",
+        "vectors-2.faiss",
+        "sentence-vectors.faiss",
+        "sentence-vectors-2.faiss",
+    }
+    loaded = load(tmp_path / "index", assistant.document)
+    assert loaded.manifest.embedders == [assistant.embedder.id, "fake:hash"]
+    assert staleness(tmp_path / "index", assistant.document, embedder.id, Settings().chunk_tokens) is None
+    retriever = Retriever(loaded, embedder)
+    assert retriever.channel_names == ["bm25", "title", "use", "use.sent", "fake:hash", "fake:hash.sent"]
+    top = [h.location for h in retriever.search_locations("到2030年清洁能源装机占比达到多少？", k=3)]
+    assert top[0] == "ch14.s2"
+    assert retriever.search("清洁能源", k=3, mode="fake:hash.sent")
