@@ -28,14 +28,19 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
     Without ``assistant`` (the normal case) it loads in the app's lifespan; tests pass one in.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from assistant.api import create_api
+
+    app = create_api(settings, assistant)
+    # Load the index now, in the loader's thread, while Gradio is imported and the UI is built below
+    # (the lifespan's start() is then a no-op); /health answers 503 until it is ready.
+    app.state.loader.start()
+
     import gradio as gr
 
-    from assistant.api import create_api
     from assistant.limits import LimitedAssistant
     from assistant.security import export_allowed
     from assistant.ui import CSS, build_ui, theme
 
-    app = create_api(settings, assistant)
     limiter, get = app.state.limiter, app.state.loader.get
     # the UI's answers share the API's generation slots and deadline (assistant/limits.py)
     ui = build_ui(

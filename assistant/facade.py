@@ -10,15 +10,16 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from .answers import Answer, Turn
 from .chain import AnswerChain
 from .config import Settings
-from .embed import Embedder, make_embedder
-from .errors import InputError, NotFoundError
-from .index import Index, load_or_build
+from .embed import Embedder, embedder_id, make_embedder
+from .errors import IndexStateError, InputError, NotFoundError
+from .index import Index, load, load_or_build, staleness
 from .parse import Document, Location, parse_file
 from .policy import PolicyReport, Profile
 from .retrieve import Hit, Mode, Retriever
@@ -92,9 +93,24 @@ class Assistant:
     def load(cls, settings: Settings | None = None, force_rebuild: bool = False) -> Assistant:
         settings = settings or Settings()
         started = time.perf_counter()
-        document = parse_file(settings.corpus_path)
-        embedder = make_embedder(settings.embedder)
-        index = load_or_build(settings.index_dir, document, embedder, settings.chunk_tokens, force_rebuild)
+        # the embedder's model loads in a second thread while the index is read (start-up time)
+        with ThreadPoolExecutor(1, thread_name_prefix="embedder-loader") as pool:
+            pending = pool.submit(make_embedder, settings.embedder)
+            document = parse_file(settings.corpus_path)
+            index: Index | None = None
+            expected = embedder_id(settings.embedder)
+            if not force_rebuild and not staleness(
+                settings.index_dir, document, expected, settings.chunk_tokens
+            ):
+                try:
+                    index = load(settings.index_dir, document)
+                except IndexStateError as exc:
+                    log.warning("index %s cannot be loaded: %s", settings.index_dir, exc)
+            embedder = pending.result()
+        if index is None:
+            index = load_or_build(
+                settings.index_dir, document, embedder, settings.chunk_tokens, force_rebuild
+            )
         retriever = Retriever(index, embedder, settings.fusion)
         chain = AnswerChain.from_settings(settings, document, retriever)
         log.info(

