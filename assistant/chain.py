@@ -172,8 +172,10 @@ class AnswerChain:
         for text in texts:
             request = understand(text, self.model)
             previous = requests[-1] if requests else None
-            if previous is not None and not request.q.refs and (
-                not request.q.terms or (previous.entities and not request.entities)
+            if (
+                previous is not None
+                and not request.q.refs
+                and (not request.q.terms or (previous.entities and not request.entities))
             ):
                 # "…分别是多少？2024年基数是多少？", "X集群营收多少？重点发展哪些产品？": a part
                 # without a subject of its own is about the one before

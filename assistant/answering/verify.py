@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-
 from dataclasses import replace
 
 from ..answers import Citation

@@ -16,10 +16,11 @@ NEAR_COVERAGE = 0.3
 # one of its plan terms is there) ...
 MIN_SHARE = 0.25
 # ... or it stands out in meaning: this many standard deviations above the mean similarity of all
-# paragraphs (raw cosines sit in a narrow band for any Chinese text, so the spread is what tells) ...
-MIN_Z = 4.0
+# paragraphs (raw cosines sit in a narrow band for any Chinese text, so the spread is what tells;
+# set for the default USE paragraph/sentence channel: "今天天气怎么样" reaches 5.6) ...
+MIN_Z = 6.0
 # ... or both, more weakly: some shared subject term and a clear lead in meaning.
-WEAK_Z = 3.0
+WEAK_Z = 3.9
 
 # A named thing must appear in this many places before "都有什么" means everything about it.
 SPREAD = 3

@@ -60,10 +60,13 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         shared = share(doc[key[0]].paragraphs[key[1]].text)
         return z >= MIN_Z or shared >= MIN_SHARE or (shared > 0 and z >= WEAK_Z)
 
+    def _z(key: tuple[str, int]) -> float:
+        return (dense.get(key, mean) - mean) / std
+
     def score(key: tuple[str, int]) -> float:
         text = doc[key[0]].paragraphs[key[1]].text
         return (
-            dense.get(key, 0.0) * 20
+            _z(key) * 0.3  # meaning, as standard deviations above the mean (any embedder's scale)
             + 0.2 * len(_bigrams(match_key(text)) & qgrams)
             + 0.5 * term_hits(text)
             + 0.5 / (1 + hit_rank.get(key[0], 5))
