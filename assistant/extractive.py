@@ -345,6 +345,10 @@ class Extractor:
         elif any(y not in (2025, 2030) for y in q.years):
             reason = f"规划的目标年份主要是2030年（远景展望到2035年），没有给出{'、'.join(str(y) for y in q.years)}年的数值。"
         text = f"规划纲要中没有找到这个问题的{asked}，无法给出确切回答。{reason}"
+        if ranked and ranked[0][0] >= MIN_COVERAGE and not q.provinces:
+            # the subject is there, the asked fact is not: say what the plan does say about it
+            best = ranked[0][1]
+            text += f"规划中关于这一点的表述是：「{best.text}」（{best.location.cite}）"
         if near:
             text += "相关内容可参阅：" + "；".join(f"{s.location.cite}" for s in near) + "。"
         return Draft(q.kind, True, text, _cite(near))
