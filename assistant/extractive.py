@@ -385,7 +385,7 @@ class Extractor:
             cells.append(f"年均增长/累计{_cell(row.growth, row.unit)}")
             notes = [FLAG_NOTES[f] for f in row.flags]
             parts.append(
-                f"{row.full_name}{unit}：{'，'.join(cells)}，属性为{row.attribute}"
+                f"{row.display_name}{unit}：{'，'.join(cells)}，属性为{row.attribute}"
                 + (f"（注：{'；'.join(notes)}）" if notes else "")
             )
             citations.append(Citation("box1", box.path, _row_quote(row)))
@@ -418,11 +418,19 @@ def _future(q: Question) -> bool:
 
 
 def _name_variants(name: str) -> tuple[str, ...]:
-    """An indicator's name as printed and as people write it (细颗粒物(PM_{2.5})浓度 → PM2.5浓度)."""
+    """An indicator's name as printed and as people write it.
+
+    细颗粒物(PM_{2.5})浓度 → 细颗粒物浓度, 细颗粒物pm2.5浓度, pm2.5浓度 (the abbreviation with what follows it,
+    the way people name it without the qualifier before it).
+    """
     key = match_key(name)
     bare = re.sub(r"\([^)]*\)", "", key)
     alias = re.sub(r"[_{}()]", "", key)
-    return tuple(dict.fromkeys((key, bare, alias, alias.replace("细颗粒物", ""))))
+    variants = [key, bare, alias, alias.replace("细颗粒物", "")]
+    m = re.search(r"\(([a-z][^)]*)\)(.*)$", key)
+    if m:
+        variants.append(re.sub(r"[_{}]", "", m.group(1)) + m.group(2))
+    return tuple(dict.fromkeys(variants))
 
 
 def _unit_compatible(asked: str | None, unit: str) -> bool:

@@ -90,6 +90,11 @@ class IndicatorRow:
     def full_name(self) -> str:
         return f"{self.group}{self.name}" if self.group else self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name as a reader writes it: the source's sub-script markup removed (PM_{2.5} → PM2.5)."""
+        return re.sub(r"\s*_\{([^}]*)\}", r"\1", self.full_name)
+
 
 def _split_label(label: str) -> tuple[str, str]:
     m = _UNIT_RE.search(label)

@@ -24,7 +24,8 @@ from .normalize import Vocabulary
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
 _LEVEL = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*(\S+级)$")
 _QUOTED = re.compile(r"“([^”]{2,14})”")
-_INLINE_ITEM = re.compile(r"(?:^|[；;。]\s*)(\d+)[.．]\s*([^；;。]+)")
+_INLINE_ITEM = re.compile(r"(?:^|[；;。：:]\s*)(\d+)[.．]\s*([^；;。]+)")
+_INLINE_GROUP = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：:]{1,12})[。：:]\s*\d+[.．]")
 _SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
 _ITEM_NUMBER = re.compile(r"^\s*(?:[（(]([一二三四五六七八九十]+)[）)]|(\d+)[.．、])")
 
@@ -154,14 +155,20 @@ class PlanModel:
             text = p.text.strip()
             inline = list(_INLINE_ITEM.finditer(text))
             if len(inline) >= 2:
+                heading = _INLINE_GROUP.match(text)  # "（一）铁路。1. …；2. …": the group heads its items
+                group = heading.group(1) if heading else group
                 for m in inline:
                     name = m.group(2).strip()
                     out.append(Item(location.id, i, len(out) + 1, name, name, group))
                 continue
             if not _ITEM_NUMBER.match(text):
                 continue
-            if len(text) <= _SUBHEADING and not text.endswith("。") and i + 1 < len(paragraphs):
-                group = re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*", "", text)
+            if (
+                len(text) <= _SUBHEADING
+                and i + 1 < len(paragraphs)
+                and (not text.endswith("。") or len(text) <= 10)
+            ):
+                group = re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*", "", text).rstrip("。")
                 continue
             head = p.lead or re.split(r"[。；：:]", text, maxsplit=1)[0]
             out.append(Item(location.id, i, len(out) + 1, head.strip(), p.text, group))

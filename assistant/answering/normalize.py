@@ -141,7 +141,10 @@ class Vocabulary:
             at = text.find(short)
             while at >= 0:
                 window = text[max(0, at - 2) : at + len(short) + 2]
-                if re.sub(r"\s+", "", window).lower() in self.plan_text:
+                inside_full = any(
+                    text[i : i + len(full)] == full for i in range(max(0, at - len(full)), at + 1)
+                )  # 城镇调查失业率 already says it in full
+                if inside_full or re.sub(r"\s+", "", window).lower() in self.plan_text:
                     at = text.find(short, at + len(short))
                     continue
                 text = text[:at] + full + text[at + len(short) :]

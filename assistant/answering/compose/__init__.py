@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ...parse import Location
 from ...policy import PolicyMatcher
 from ..intent import Intent, Request
+from ..lexicon import lexicon, plan_terms_for
 from . import about, enterprise, indicator_table, outline, overview, structure, targets
 from .common import Context, Draft, cite
 
@@ -46,6 +48,12 @@ def compose(
         grouped = _named_group(req, ctx)
         if grouped is not None:
             return grouped
+    if intent in (Intent.LIST, Intent.OVERVIEW) and not req.q.refs:
+        box = _box_by_title(req, ctx)
+        if box is not None:  # "交通方面有哪些重大项目": 专栏25「现代综合交通重大项目」 as a whole
+            return outline.compose(replace(req, q=replace(req.q, refs=(box.id,))), ctx) or Draft(
+                "list", True, "", ()
+            )
     extractor = ctx.model.extractor
     draft = extractor.answer(req.q, list(ctx.hits), ctx.focus, ctx.dense, subjects=req.entities)
     if draft.kind == "indicator" and not draft.abstained:
@@ -61,6 +69,33 @@ def compose(
         if found is not None:
             return found
     return draft
+
+
+_SPECIFIC = 3.5  # idf of a word specific enough that the box must contain it
+
+
+def _box_by_title(req: Request, ctx: Context) -> Location | None:
+    """The one box whose title names two or more of the question's subjects (its own words, or the
+    plan's terms for its department or everyday words)."""
+    terms = {t for t in (*req.q.terms, *plan_terms_for(req.text)) if len(t) >= 2}
+    scored = [(sum(t in box.title for t in terms), box) for box in ctx.model.doc.boxes]
+    best = max((n for n, _ in scored), default=0)
+    winners = [box for n, box in scored if n == best]
+    if best < 2 or len(winners) != 1:
+        return None
+    # and the question's specific words (万亿级 is not in 专栏3) are all in its title or items
+    box = winners[0]
+    context = box.title + "".join(i.head for i in ctx.model.items(box))
+    asker = tuple(lexicon().departments)  # who asks (交通厅) is not what is asked about
+    specific = [
+        t
+        for t in req.q.terms
+        if ctx.model.extractor.idf(t) >= _SPECIFIC
+        and not any(d in t for d in asker)
+        and not t.endswith(("厅", "委", "局", "处"))
+        and t in req.text.split("：")[-1].split(":")[-1]
+    ]
+    return box if 3 * sum(t in context for t in specific) >= 2 * len(specific) else None
 
 
 def _named_group(req: Request, ctx: Context) -> Draft | None:
@@ -91,9 +126,13 @@ def _whole_grouped_list(req: Request, ctx: Context, draft: Draft) -> Draft:
     loc = ctx.model.doc[draft.citations[0].location] if draft.citations else None
     if loc is None or loc.kind != "box":
         return draft
-    groups = {i.group for i in ctx.model.items(loc) if i.group}
+    items = ctx.model.items(loc)
+    groups = {i.group for i in items if i.group}
     if len(groups) < 2 or any(g in req.text for g in groups):
         return draft
+    quoted = "".join(c.quote for c in draft.citations)
+    if not any(sum(i.head in quoted for i in items if i.group == g) >= 2 for g in groups):
+        return draft  # the answer is not one group's list (专栏27's "三基地、一中心" sentence)
     body, citations = outline.outline_location(loc, ctx)
     return Draft("list", False, f"根据{loc.cite}：\n{body}", tuple(citations), outline.counts(body))
 

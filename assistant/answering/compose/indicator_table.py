@@ -41,7 +41,7 @@ def table(req: Request, ctx: Context) -> Draft | None:
         x for x in (f"{category}类" if category else "", f"{attribute}" if attribute else "") if x
     )
     lines = [
-        f"{r.full_name}"
+        f"{r.display_name}"
         + (f"（{r.unit}）" if r.unit else "")
         + f"：{_value(r)}"
         + ("" if attribute else f"，{r.attribute}")
@@ -68,7 +68,7 @@ def change(req: Request, rows: list[IndicatorRow]) -> tuple[str, tuple[str, ...]
         verdict = "，达到翻番" if ratio >= 2 else "，未达到翻番" if "翻" in req.text else ""
         diff_text = f"{diff:g}{unit}"
         parts.append(
-            f"{r.full_name}由{r.value_2025.raw}到{r.value_2030.raw}，{'增加' if diff >= 0 else '减少'}{diff_text.lstrip('-')}，为2025年的{ratio:g}倍{verdict}"
+            f"{r.display_name}由{r.value_2025.raw}到{r.value_2030.raw}，{'增加' if diff >= 0 else '减少'}{diff_text.lstrip('-')}，为2025年的{ratio:g}倍{verdict}"
         )
         computed += [f"{abs(diff):g}", f"{ratio:g}", *TABLE_YEARS]
     if not parts:

@@ -96,7 +96,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     box = doc["box1"]
     if rows:
         lines = [
-            f"{r.full_name}"
+            f"{r.display_name}"
             + (f"（{r.unit}）" if r.unit else "")
             + f"：2025年{r.value_2025.display}，2030年{r.value_2030.display}"
             + (f"，年均增长/累计{r.growth.display}" if not r.growth.empty else "")
