@@ -17,7 +17,9 @@ from ..intent import Request
 from ..lexicon import lexicon, plan_terms_for
 from .common import Context, Draft, cite, cite_sentences, numbered
 
-_TARGET = re.compile(r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在)")
+_TARGET = re.compile(
+    r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在|每年|年均)"
+)
 _FIGURE = re.compile(
     r"(?:百|千|万)亿|\d[\d.]*\s*(?:万亿元|亿元|万元|%|万千瓦|千瓦|万吨|万人|万亩|亿立方米|个|家|项|所|座|公里|条|人|岁|年|倍|个百分点|万|亿)"
 )
