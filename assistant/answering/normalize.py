@@ -24,23 +24,9 @@ from functools import cache
 from opencc import OpenCC
 from pypinyin import lazy_pinyin
 
-from ..normalize import int_to_cn
+from ..normalize import cn_to_int, int_to_cn
 from .lexicon import lexicon
 
-_CN_VALUES = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _NUMERAL = r"[〇零一二两三四五六七八九十百廿卅\d]+"
 _CHAPTER_OR_SECTION = re.compile(rf"第\s*({_NUMERAL})\s*个?\s*(章|节)")
 _BOX_ORDINAL = re.compile(rf"第\s*({_NUMERAL})\s*个\s*专栏")
@@ -59,23 +45,12 @@ def _t2s() -> OpenCC:
 def parse_numeral(text: str) -> int | None:
     """Read 14, 十四, 十4, 廿, 二十七, 一百 as an integer (None when it is not a numeral)."""
     text = text.replace("廿", "二十").replace("卅", "三十")
-    if text.isdigit():
-        return int(text)
     # digits mixed into a Chinese numeral (十4) are read as Chinese digits
-    text = "".join("零一二三四五六七八九"[int(c)] if c.isdigit() else c for c in text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_VALUES:
-            current = current * 10 + _CN_VALUES[ch] if current and ch in "〇零" else _CN_VALUES[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
+    text = "".join("零一二三四五六七八九"[int(c)] if c.isdigit() and not text.isdigit() else c for c in text)
+    try:
+        return cn_to_int(text)
+    except ValueError:
+        return None
 
 
 def _places(text: str) -> str:
