@@ -25,6 +25,7 @@ _DEFINING = 3  # passages about the subject itself, shown first
 _SHOWN = 16  # mentions shown in all
 _CLIP = 160  # characters of a mention, around the subject (whole sentences when few)
 _FEW = 10
+_CLAUSES = 4  # clauses of one long sentence
 _MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
 
 
@@ -70,6 +71,17 @@ def clip_around(text: str, key: str, limit: int = _CLIP) -> str:
     return text[start : stop if stop > at else end].strip("，；")
 
 
+def _excerpts(text: str, key: str, limit: int) -> list[str]:
+    """What of a sentence to show: all of it when short, else each clause that names the subject
+    (a long list of cities names 锦州 in several clauses: 锦州颜染料, 锦（州）营（口）…), each verbatim."""
+    if len(text) <= limit:
+        return [text]
+    clauses = [c.strip("，；") for c in re.split(r"(?<=[，；])", text) if key in match_key(c)]
+    if not clauses:
+        return [clip_around(text, key, limit)]
+    return [clip_around(c, key, _CLIP) for c in clauses[:_CLAUSES]]
+
+
 def _headed_by(s: Sentence, key: str) -> bool:
     """The paragraph is about the subject: its item head opens with it, or its short lead names it."""
     head = _NUMBERING.sub("", s.lead_key)
@@ -113,15 +125,21 @@ def compose(req: Request, ctx: Context) -> Draft | None:
             if s not in picked and sum(p.location.id == s.location.id for p in picked) < per_place:
                 picked.append(s)
     limit = 200 if len(mentions) <= _FEW else _CLIP
-    quotes = [Sentence(s.location, s.paragraph_index, clip_around(s.text, key, limit)) for s in picked]
+    excerpts = [
+        [Sentence(s.location, s.paragraph_index, x) for x in _excerpts(s.text, key, limit)] for s in picked
+    ]
+    quotes = [q for parts in excerpts for q in parts]
 
-    by_chapter: dict[int, list[Sentence]] = defaultdict(list)
-    for q in quotes[len(defining) :]:
-        by_chapter[q.location.chapter].append(q)
-    lines = [f"{q.location.cite}：「{q.text}」" for q in quotes[: len(defining)]]
-    for qs in by_chapter.values():
-        heading = qs[0].location.title_path[0]
-        lines.append(f"{heading}：" + " …… ".join(f"「{q.text}」（{q.location.cite}）" for q in qs))
+    def shown(parts: list[Sentence]) -> str:
+        return "……".join(q.text for q in parts)
+
+    by_chapter: dict[int, list[list[Sentence]]] = defaultdict(list)
+    for parts in excerpts[len(defining) :]:
+        by_chapter[parts[0].location.chapter].append(parts)
+    lines = [f"{parts[0].location.cite}：「{shown(parts)}」" for parts in excerpts[: len(defining)]]
+    for group in by_chapter.values():
+        heading = group[0][0].location.title_path[0]
+        lines.append(f"{heading}：" + " …… ".join(f"「{shown(p)}」（{p[0].location.cite}）" for p in group))
     total = len(mentions)
     places = len({s.location.id for s in mentions})
     text = f"规划纲要中涉及「{name}」的内容共{total}处，分布在{places}个章节和专栏，主要有：\n" + "\n".join(
