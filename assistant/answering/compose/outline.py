@@ -50,7 +50,7 @@ def outline_location(location: Location, ctx: Context) -> tuple[str, list[Citati
         quotes = leads(location)
         lines = [_bare(x) for x in quotes]
     shown = lines[:_MAX_LINES]
-    more = f"\n（共{len(lines)}项，以上列出前{len(shown)}项）" if len(lines) > len(shown) else ""
+    more = f"\n\n（共{len(lines)}项，以上列出前{len(shown)}项）" if len(lines) > len(shown) else ""
     return numbered(shown) + more, [cite(location, q) for q in quotes[: len(shown)] if q]
 
 
@@ -66,7 +66,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     boxes = ctx.model.doc.boxes_of(loc.id) if loc.kind == "section" else ()
     extra = ""
     if boxes:
-        extra = "\n本节之后的专栏：" + "；".join(f"专栏{b.number}「{b.title}」" for b in boxes) + "。"
+        extra = "\n\n本节之后的专栏：" + "；".join(f"专栏{b.number}「{b.title}」" for b in boxes) + "。"
     text = f"{name_of(loc)}主要讲了以下内容：\n{body}{extra}"
     return Draft("outline", False, text, tuple(citations), counts(body))
 

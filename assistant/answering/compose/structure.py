@@ -91,7 +91,7 @@ def _sections(req: Request, ctx: Context) -> Draft:
     text = f"{heading}共有{len(sections)}节：\n" + numbered([s.title_path[-1] for s in sections])
     boxes = model.boxes_in(chapter)
     if boxes:
-        text += "\n另有专栏：" + "；".join(b.title_path[-1] for b in boxes) + "。"
+        text += "\n\n另有专栏：" + "；".join(b.title_path[-1] for b in boxes) + "。"
     return Draft("structure", False, text, tuple(_opening(s) for s in sections), (str(len(sections)),))
 
 

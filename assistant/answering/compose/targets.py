@@ -117,4 +117,4 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         citations += [
             cite(s.location, s.lead) for s in chosen if s.lead != s.text and s.lead_key not in s.key
         ]
-    return Draft("targets", False, "\n".join(parts), tuple(citations), TABLE_YEARS if rows else ())
+    return Draft("targets", False, "\n\n".join(parts), tuple(citations), TABLE_YEARS if rows else ())
