@@ -151,19 +151,17 @@ class Extractor:
         years = [y for y in q.years if y not in (2025, 2030)]
         if any(str(y) not in text for y in years):
             return False
-        return all(p in s.text for p in q.provinces) and self._bound(s)
+        return all(p in s.text for p in q.provinces) and self._bound(q, s)
 
-    def _bound(self, s: Sentence) -> bool:
+    @staticmethod
+    def _bound(q: Question, s: Sentence) -> bool:
         """A figure belongs to the named thing asked about: its sentence or its item head names it.
 
         "到2030年，集群营收规模达到1050亿元。" is the target of the cluster its item head names, and
         never an answer about another cluster.
         """
-        subjects = getattr(self, "_subjects", [])
-        if not subjects:
-            return True
-        names = [match_key(n) for e in subjects for n in (e.name, *e.aliases) if len(n) >= 2]
-        return any(n in s.key or n in s.lead_key for n in names)
+        names = [match_key(n) for n in q.bound_to if len(n) >= 2]
+        return not names or any(n in s.key or n in s.lead_key for n in names)
 
     def rank(
         self, q: Question, locations: list[str], hits_rank: dict[str, int]
@@ -189,8 +187,11 @@ class Extractor:
         subjects: Sequence[Any] = (),
     ) -> Draft:
         dense = paragraph_scores or {}
-        # named things a figure must belong to (a cluster, a programme): see _bound
-        self._subjects = [s for s in subjects if getattr(s, "kind", "") == "cluster"]
+        # the cluster a figure must belong to (see _bound), carried by the question itself: the
+        # extractor is shared by concurrent requests and keeps no per-question state
+        clusters = [e for e in subjects if getattr(e, "kind", "") == "cluster"]
+        if clusters:
+            q = replace(q, bound_to=tuple(n for e in clusters for n in (e.name, *e.aliases)))
         rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)

@@ -192,6 +192,8 @@ class Question:
     terms: tuple[str, ...]  # content terms an answer has to cover
     asks_attribute: bool = False
     inherited_unit: bool = False
+    # names (with aliases) of the cluster a figure must belong to: its sentence or item head names it
+    bound_to: tuple[str, ...] = ()
 
 
 def location_refs(text: str, doc: Document) -> list[str]:
