@@ -255,7 +255,7 @@ class Extractor:
             ):
                 quotes.insert(0, Sentence(s.location, s.paragraph_index, s.lead))
             body = "".join(x.text for x in quotes)
-            return Draft(q.kind, False, f"根据{s.location.cite}：{body}", _cite(quotes))
+            return Draft(q.kind, False, f"根据{s.location.cite}：{body}", cite_sentences(quotes))
         if not strict and _open_question(q):
             return self._open(q, ranked)
         if q.inherited_unit and q.unit:
@@ -276,12 +276,12 @@ class Extractor:
             lead = next((s for _, s in ranked if s.location.id == section.id), None)
             quotes = [lead, best] if lead else [best]
             text = f"相关内容在{section.cite}（{section.path}），并见其后的{loc.cite}。例如：{best.text}"
-            return Draft("where", False, text, _cite(quotes))
+            return Draft("where", False, text, cite_sentences(quotes))
         where = loc.cite
         if loc.kind == "box" and loc.parent:
             where += f"（位于{self.doc[loc.parent].cite}之后）"
         text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
-        return Draft("where", False, text, _cite([best]))
+        return Draft("where", False, text, cite_sentences([best]))
 
     def _list(
         self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense
@@ -306,7 +306,7 @@ class Extractor:
             # the sentence itself has no enumeration: quote the paragraph around it
             quotes = [Sentence(loc, best.paragraph_index, _clip(para))]
         body = "".join(x.text for x in quotes)
-        return Draft("list", False, f"根据{loc.cite}：{body}", _cite(quotes))
+        return Draft("list", False, f"根据{loc.cite}：{body}", cite_sentences(quotes))
 
     @staticmethod
     def _about_whole(q: Question, loc: Location) -> bool:
@@ -320,7 +320,7 @@ class Extractor:
         quotes = [Sentence(loc, 0, f"{lead}。" if f"{lead}。" in loc.text else lead) for lead in leads]
         items = "；".join(lead.rstrip("。") for lead in leads)
         text = f"{loc.cite}（{loc.path}）主要讲了：{items}。"
-        return Draft("reference", False, text, _cite(quotes[:8]))
+        return Draft("reference", False, text, cite_sentences(quotes[:8]))
 
     def _open(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
         """No sentence answers an open question: an abstention the router may replace by an overview."""
@@ -352,7 +352,7 @@ class Extractor:
             text += f"规划中关于这一点的表述是：「{best.text}」（{best.location.cite}）"
         if near:
             text += "相关内容可参阅：" + "；".join(f"{s.location.cite}" for s in near) + "。"
-        return Draft(q.kind, True, text, _cite(near))
+        return Draft(q.kind, True, text, cite_sentences(near))
 
     # ------------------------------------------------------------------ 专栏1
 
@@ -500,5 +500,6 @@ def _clip(text: str, limit: int = 400) -> str:
     return cut[: end + 1] if end > 0 else cut
 
 
-def _cite(sentences: list[Sentence]) -> tuple[Citation, ...]:
+def cite_sentences(sentences: list[Sentence]) -> tuple[Citation, ...]:
+    """Each sentence as a citation of its location."""
     return tuple(Citation(s.location.id, s.location.path, s.text) for s in sentences)

@@ -109,7 +109,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     name, mentions = found
     key = match_key(name)
     aspects = _aspects(req, name)
-    hit_rank = {loc: i for i, loc in enumerate(ctx.hit_locations)}
+    hit_rank = ctx.hit_rank
     order = {id(s): i for i, s in enumerate(mentions)}
 
     def rank(s: Sentence) -> tuple[int, int, int, int]:

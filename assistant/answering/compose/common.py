@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...answers import Citation
-from ...extractive import Dense, Draft, Sentence, split_sentences
+from ...extractive import Dense, Draft, cite_sentences, split_sentences
 from ...parse import Location
 from ...retrieve import Hit
 from ..model import PlanModel
@@ -24,13 +24,14 @@ class Context:
     def hit_locations(self) -> list[str]:
         return list(dict.fromkeys(h.location for h in self.hits))
 
+    @property
+    def hit_rank(self) -> dict[str, int]:
+        """Each retrieved location's rank, best first (0)."""
+        return {loc: i for i, loc in enumerate(self.hit_locations)}
+
 
 def cite(location: Location, quote: str) -> Citation:
     return Citation(location.id, location.path, quote)
-
-
-def cite_sentences(sentences: list[Sentence]) -> tuple[Citation, ...]:
-    return tuple(cite(s.location, s.text) for s in sentences)
 
 
 def first_sentence_of(location: Location, paragraph: int = 0) -> str:

@@ -29,7 +29,7 @@ def _bigrams(key: str) -> set[str]:
 def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
     model, dense = ctx.model, ctx.dense
     doc = model.doc
-    hit_rank = {loc: r for r, loc in enumerate(ctx.hit_locations)}
+    hit_rank = ctx.hit_rank
     candidates = {(loc, i) for loc in list(hit_rank)[:4] for i in range(len(doc[loc].paragraphs))}
     candidates |= set(sorted(dense, key=lambda k: -dense[k])[:8])
     everyday = lexicon().everyday_terms

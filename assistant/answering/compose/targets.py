@@ -59,7 +59,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     doc, model = ctx.model.doc, ctx.model
     rows = [r for r in doc.indicators if any(k in match_key(r.full_name) for k in keys)]
     rows += [r for r in model.extractor.indicator_rows(req.q) if r not in rows]
-    hit_rank = {loc: i for i, loc in enumerate(ctx.hit_locations)}
+    hit_rank = ctx.hit_rank
     candidates = [
         s
         for s in model.sentences
