@@ -9,7 +9,6 @@ imports LangChain, and neither do our own types (:class:`Answer`, :class:`Citati
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,7 @@ from .answering.followup import Resolved, resolve
 from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
-from .answering.normalize import Vocabulary, normalize_question
+from .answering.normalize import normalize_question
 from .answering.parts import split_parts
 from .answering.verify import check, unsupported_numbers
 from .answers import Answer, Turn
@@ -39,7 +38,6 @@ from .parse import Document
 from .policy import PolicyMatcher
 from .query import classify_followup
 from .retrieve import DENSE_WEIGHT, Hit, Retriever
-from .tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 TOP_K = 8
@@ -118,13 +116,8 @@ class AnswerChain:
         self.lc_broad_retriever = PlanRetriever(retriever=retriever, dense_weight=1.0)
         self.extractor = Extractor(document)
         tokenizer = retriever.index.tokenizer
-        # the plan model and its vocabulary take about a second: built beside the rest of start-up
-        # (the UI import, the server), and waited for by the first question only
-        self._built: dict[str, Any] = {}
-        self._building = threading.Thread(
-            target=self._build_model, args=(document, tokenizer), name="plan-model", daemon=True
-        )
-        self._building.start()
+        self.model = PlanModel(document, self.extractor, tokenizer)
+        self.vocabulary = build_vocabulary(document, tokenizer)
         self.matcher = PolicyMatcher(document, self.extractor, tokenizer)
         self.llm = llm
         self.chain: Runnable[State, State] = (
@@ -133,29 +126,6 @@ class AnswerChain:
             | _timed("generate", self._generate)
             | _timed("verify", self._verify)
         )
-
-    def _build_model(self, document: Document, tokenizer: Tokenizer) -> None:
-        try:
-            self._built["model"] = PlanModel(document, self.extractor, tokenizer)
-            self._built["vocabulary"] = build_vocabulary(document, tokenizer)
-        except Exception as exc:  # re-raised where the model is first used, not lost in the thread
-            self._built["error"] = exc
-
-    def _ready(self, part: str) -> Any:
-        self._building.join()
-        if "error" in self._built:
-            raise self._built["error"]
-        return self._built[part]
-
-    @property
-    def model(self) -> PlanModel:
-        model: PlanModel = self._ready("model")
-        return model
-
-    @property
-    def vocabulary(self) -> Vocabulary:
-        vocabulary: Vocabulary = self._ready("vocabulary")
-        return vocabulary
 
     @property
     def generator_name(self) -> str:
