@@ -26,7 +26,7 @@ from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
 from .answering.normalize import normalize_question
-from .answering.parts import split_parts
+from .answering.parts import leans_on_previous, split_parts
 from .answering.verify import check, unsupported_numbers
 from .answers import Answer, Turn
 from .citations import verify_citations
@@ -175,7 +175,11 @@ class AnswerChain:
             if (
                 previous is not None
                 and not request.q.refs
-                and (not request.q.terms or (previous.entities and not request.entities))
+                and (
+                    not request.q.terms
+                    or (previous.entities and not request.entities)
+                    or leans_on_previous(self.model.tokenizer.tagged(text))
+                )
             ):
                 # "…分别是多少？2024年基数是多少？", "X集群营收多少？重点发展哪些产品？": a part
                 # without a subject of its own is about the one before

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
+import jieba.posseg
 import tiktoken
 
 # jieba logs its dictionary loading at INFO on every start; that is noise for our users.
@@ -35,9 +36,25 @@ class Tokenizer:
 
     def __init__(self, user_terms: Iterable[str] = ()) -> None:
         self._jieba = jieba.Tokenizer()
+        self._tagger: jieba.posseg.POSTokenizer | None = None
         self.user_terms = tuple(sorted({t for t in user_terms if 2 <= len(t) <= 20}))
         for term in self.user_terms:
             self._jieba.add_word(prepare(term), freq=2000)
+
+    def is_word(self, word: str) -> bool:
+        """A word of jieba's general dictionary (or the plan's), as opposed to a chance pair."""
+        self._jieba.check_initialized()
+        return self._jieba.FREQ.get(word, 0) > 0
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """The precise cut of ``text`` with jieba's part-of-speech flags (v verb, n noun, m numeral…)."""
+        if self._tagger is None:
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(w, f) for w, f in self._tagger.cut(prepare(text)) if w.strip()]
+
+    def words(self, text: str) -> list[str]:
+        """The precise cut of ``text`` (each character in one word), stop words and all."""
+        return [w for w in self._jieba.cut(prepare(text)) if w.strip()]
 
     def tokens(self, text: str) -> list[str]:
         words = self._jieba.cut_for_search(prepare(text))

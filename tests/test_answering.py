@@ -13,7 +13,7 @@ from assistant.answering.normalize import normalize_question, parse_numeral
 from assistant.answering.verify import unsupported_numbers
 from assistant.answers import Answer, Citation, Turn
 from assistant.facade import Assistant
-from assistant.normalize import contains, strip_ws
+from assistant.normalize import contains, match_key, strip_ws
 
 
 def _verified(assistant: Assistant, answer: Answer) -> None:
@@ -57,6 +57,23 @@ def test_same_sound_typos_are_corrected_against_the_plan(assistant: Assistant) -
     assert normalize_question("绿色低炭发展", vocabulary) == "绿色低碳发展"
     # words the plan has are never "corrected"
     assert normalize_question("清洁能源装机占比", vocabulary) == "清洁能源装机占比"
+
+
+def test_two_character_typos_only_where_they_read_as_the_plan(assistant: Assistant) -> None:
+    vocabulary = assistant.chain.vocabulary
+    assert normalize_question("住院在外市能直接节算吗", vocabulary) == "住院在外市能直接结算吗"
+    # pairs that straddle two words, or that the plan would not read on from, stay as asked
+    for question in (
+        "是指哪五个方面?",
+        "沈阳和本溪协作发展什么产业?",
+        "营口市在12市发展定位中要培育什么产业?",
+    ):
+        assert normalize_question(question, vocabulary) == question
+
+
+def test_a_later_part_without_a_subject_asks_about_the_earlier_one(assistant: Assistant) -> None:
+    a = _ask(assistant, "森林覆盖率2025年和2030年分别是多少？提高了几个百分点？")
+    assert "35.67" in a.text and "35.7" in a.text and "0.03" in a.text
 
 
 @pytest.mark.parametrize(
@@ -137,7 +154,28 @@ def test_everything_about_a_city(assistant: Assistant) -> None:
     a = _ask(assistant, "规划里对锦州有哪些安排？")
     assert "锦州" in a.text and len(a.cited_locations) >= 4
     assert len({assistant.document[c].chapter for c in a.cited_locations}) >= 3
-    assert all("锦州" in c.quote for c in a.citations)
+    # every quote is about 锦州: it names the city or one of its counties, or sits in a
+    # paragraph that does (专栏21's "20. 凌海市。建设…")
+    names = ("锦州", "黑山县", "义县", "凌海", "北镇")
+
+    def paragraph_of(c: Citation) -> str:
+        key = match_key(c.quote)
+        return next(p.text for p in assistant.document[c.location].paragraphs if key in match_key(p.text))
+
+    assert all(any(n in paragraph_of(c) for n in names) for c in a.citations)
+    assert any("凌海" in c.quote or "北镇" in c.quote for c in a.citations)  # the counties count too
+
+
+def test_everything_about_a_place_within_a_city(assistant: Assistant) -> None:
+    """The most specific place named is the subject: 金普新区, not 大连."""
+    a = _ask(assistant, "大连金普新区在这个规划里有什么定位和目标？")
+    assert "「金普新区」" in a.text and "4000" in a.text and "box16" in a.cited_locations
+
+
+def test_everything_about_two_joined_subjects(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划里关于民营经济和民营企业的内容都有哪些？")
+    assert "民营经济、民营企业" in a.text and "民营经济促进法" in a.text
+    assert "「经济」" not in a.text
 
 
 def test_everything_about_a_topic(assistant: Assistant) -> None:
@@ -273,3 +311,8 @@ def test_table_cells_do_not_run_together() -> None:
     row = _c("★地区生产总值增长（%） 3.7 — 5左右 预期性")
     assert unsupported_numbers("基期3.7，年均增长5左右", row) == []
     assert unsupported_numbers("增长3.75", row) == ["3.75"]
+
+
+def test_what_the_plan_says_about_a_city_is_everything_about_it(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划对盘锦都写了什么？")
+    assert "涉及「盘锦」的内容共" in a.text and "box19" in a.cited_locations

@@ -111,7 +111,8 @@ def understand(text: str, model: PlanModel) -> Request:
     main = main_entity(entities)
     # a thing the plan names in several places; one named once is answered where it is named
     spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
-    about = has_any(text, lex.about)
+    # "规划对盘锦都写了什么": a what-does-it-say question naming no place asks about its subject
+    about = has_any(text, lex.about) or (not q.refs and has_any(text, _SAYS))
     if about and spread and main is not None and main.kind in ("city", "cluster"):
         return Request(text, Intent.ABOUT, q, entities)  # 金普新区有什么定位和目标
     if has_any(text, lex.targets) or _SEVERAL_FIGURES.search(text):
@@ -132,6 +133,7 @@ def understand(text: str, model: PlanModel) -> Request:
     return Request(text, Intent.FACT, q, entities)
 
 
+_SAYS = tuple(w for w in lexicon().outline if any(c in w for c in "讲说写内容"))
 _KIND_PRIORITY = {"cluster": 0, "city": 1, "quoted": 2}
 # "A、B和C分别要达到多少": several figures at once
 _SEVERAL_FIGURES = re.compile(

@@ -37,6 +37,7 @@ class Lexicon:
     ordinals: dict[str, int]
     departments: dict[str, str]
     abbreviations: dict[str, str]
+    counties: dict[str, str]
 
 
 @cache

@@ -19,6 +19,7 @@ from ..normalize import match_key
 from ..parse import Document, Location
 from ..query import CITIES
 from ..tokens import Tokenizer
+from .lexicon import lexicon
 from .normalize import Vocabulary
 
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
@@ -35,10 +36,11 @@ class Entity:
     """A named thing of the plan and every sentence that mentions it."""
 
     name: str
-    kind: str  # "cluster", "city", "quoted", "indicator"
+    kind: str  # "cluster", "city", "county", "quoted", "indicator"
     aliases: tuple[str, ...]
     mentions: tuple[Sentence, ...]
     level: str | None = None  # a cluster's level in 专栏2: 世界级, 国家级, 区域级
+    parent: str | None = None  # a county's city
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class PlanModel:
             s for loc in document.locations for s in extractor.sentences[loc.id]
         ]
         self.entities: dict[str, Entity] = {}
-        for entity in (*self._clusters(), *self._cities(), *self._quoted()):
+        for entity in (*self._clusters(), *self._cities(), *self._counties(), *self._quoted()):
             self.entities.setdefault(entity.name, entity)
         # a quoted label used all over the plan ("十五五") names the plan's period, not a subject
         chapters = len(document.chapters)
@@ -101,7 +103,38 @@ class PlanModel:
         return out
 
     def _cities(self) -> list[Entity]:
-        return [Entity(c, "city", (), self._mentions((c,))) for c in CITIES]
+        return [Entity(c, "city", (c + "市",), self._mentions((c,))) for c in CITIES]
+
+    def _counties(self) -> list[Entity]:
+        """The counties (县、县级市) of 专栏21's list, each with its city and its short name where
+        the plan uses one (瓦房店 for 瓦房店市; not 抚顺 for 抚顺县, which is the city's name)."""
+        cities = lexicon().counties
+        out: list[Entity] = []
+        for city, names in cities.items():
+            for name in names.split():
+                short = name[:-1]
+                aliases = (short,) if len(short) >= 2 and short not in cities else ()
+                mentions = self._place_mentions(name, aliases)
+                out.append(Entity(name, "county", aliases, mentions, parent=city))
+        return out
+
+    def _place_mentions(self, name: str, aliases: tuple[str, ...]) -> tuple[Sentence, ...]:
+        """Sentences naming a place, not inside a city's name (东港 in 丹东港 is the city's port)."""
+        keys = [match_key(n) for n in (name, *aliases)]
+        cities = [match_key(c) for c in lexicon().counties if not any(match_key(c) in k for k in keys)]
+        out = []
+        for s in self.sentences:
+            key = s.key
+            if not any(k in key for k in keys):
+                continue
+            for c in cities:
+                key = key.replace(c, "\0")
+            if any(k in key for k in keys):
+                out.append(s)
+        return tuple(out)
+
+    def counties_of(self, city: str) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == "county" and e.parent == city]
 
     def _quoted(self) -> list[Entity]:
         # a quoted name of two characters is too often an ordinary word ("一起") to stand for a thing
@@ -195,4 +228,4 @@ def build_vocabulary(document: Document, tokenizer: Tokenizer) -> Vocabulary:
     for loc in document.locations:
         words.update(tokenizer.tokens(loc.text))
         words.update(tokenizer.tokens(loc.path))
-    return Vocabulary.build(plan, words)
+    return Vocabulary.build(plan, words, tokenizer.is_word)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from opencc import OpenCC
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin
 
 from ..normalize import cn_to_int, int_to_cn
 from .lexicon import lexicon
@@ -31,10 +31,12 @@ _NUMERAL = r"[〇零一二两三四五六七八九十百廿卅\d]+"
 _CHAPTER_OR_SECTION = re.compile(rf"第\s*({_NUMERAL})\s*个?\s*(章|节)")
 _BOX_ORDINAL = re.compile(rf"第\s*({_NUMERAL})\s*个\s*专栏")
 _BOX = re.compile(rf"专栏\s*({_NUMERAL})")
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 # typo windows: long enough to be a word of the plan, short enough to be one word. Two
-# characters are too short: everyday pairs the plan never uses (具体指, 同一) sound like its words.
-_WINDOWS = (6, 5, 4, 3)
+# characters are corrected more strictly (see Vocabulary.correct): everyday pairs the plan never
+# uses (具体, 同一) sound like its words.
+_WINDOWS = (6, 5, 4, 3, 2)
+_PAIR = 2
 
 
 @cache
@@ -71,21 +73,55 @@ def pinyin_key(word: str) -> str:
     return " ".join(lazy_pinyin(word))
 
 
+def _tones(word: str) -> list[str]:
+    return lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The plan's words by sound, and its text, for typo correction."""
 
     plan_text: str  # the plan, NFKC, whitespace removed
     by_sound: dict[str, tuple[str, ...]]
+    # is this pair an everyday word (in jieba's general dictionary)? Such a pair is what the asker
+    # meant, even when the plan never uses it; only a pair that is no word at all is a typo
+    is_word: Callable[[str], bool] = lambda _w: True
 
     @classmethod
-    def build(cls, plan_text: str, words: Iterable[str]) -> Vocabulary:
+    def build(
+        cls, plan_text: str, words: Iterable[str], is_word: Callable[[str], bool] = lambda _w: True
+    ) -> Vocabulary:
         by_sound: dict[str, list[str]] = {}
         for w in sorted(set(words)):
-            if len(w) not in _WINDOWS or not _HAN_RUN.fullmatch(w):
+            if len(w) not in _WINDOWS or not re.fullmatch(r"[\u4e00-\u9fff]+", w):
                 continue
             by_sound.setdefault(pinyin_key(w), []).append(w)
-        return cls(plan_text, {k: tuple(v) for k, v in by_sound.items()})
+        return cls(plan_text, {k: tuple(v) for k, v in by_sound.items()}, is_word)
+
+    def _options(self, window: str, sounds: list[str], left: str, right: str) -> list[str]:
+        """The plan words ``window`` is a typo of: same sound, few characters changed.
+
+        A pair is often a chance meeting of two words (和本溪 holds 和本, which sounds like 河本),
+        so a pair must be no word at all nor half of one with a neighbour (五个方面 holds 个方), sound
+        alike to the tone, and the fix must make the pair read on with a neighbouring character as
+        the plan writes it while the original did not (老就小区 → 老旧小区: 旧小 is the plan's)."""
+        sounds_like = self.by_sound.get(" ".join(sounds), ())
+        if not sounds_like or window in self.plan_text:
+            return []
+        options = [w for w in sounds_like if w != window and _close(w, window)]
+        if len(window) == _PAIR:
+            straddles = self.is_word(left + window[0]) or self.is_word(window[1] + right)  # 五个|方面
+            if self.is_word(window) or straddles:
+                return []
+            if any(g in self.plan_text for g in (left + window, window + right) if len(g) > _PAIR):
+                return []
+            options = [
+                w
+                for w in options
+                if _tones(w) == _tones(window)
+                and any(g in self.plan_text for g in (left + w, w + right) if len(g) > _PAIR)
+            ]
+        return options
 
     def correct(self, text: str) -> str:
         """Replace stretches absent from the plan that sound like exactly one plan word."""
@@ -97,14 +133,12 @@ class Vocabulary:
                 i = 0
                 while i + size <= len(fixed):
                     window = fixed[i : i + size]
-                    # a dictionary look-up first: most stretches sound like no plan word at all
-                    sounds_like = self.by_sound.get(" ".join(sounds[i : i + size]), ())
-                    if sounds_like and window not in self.plan_text:
-                        options = [w for w in sounds_like if w != window and _close(w, window)]
-                        if len(options) == 1:
-                            fixed = fixed[:i] + options[0] + fixed[i + size :]
-                            i += size
-                            continue
+                    left, right = fixed[i - 1 : i] if i else "", fixed[i + size : i + size + 1]
+                    options = self._options(window, sounds[i : i + size], left, right)
+                    if len(options) == 1:
+                        fixed = fixed[:i] + options[0] + fixed[i + size :]
+                        i += size
+                        continue
                     i += 1
             if fixed != segment:
                 out = out.replace(segment, fixed, 1)

@@ -14,6 +14,8 @@ import re
 _ASKS = re.compile(r"多少|什么|哪|几|吗|呢|怎么|如何|是否|有没有|啥|咋|\?|？|么")
 _SPLIT = re.compile(r"(?<=[？?；;])|(?<=。)(?=.*[？?])")
 _LABEL = re.compile(r"^([^：:]{2,40})[：:](?=.)")
+_NUMERIC = ("m", "t", "q", "x", "u")  # numerals, times, measure words, punctuation, particles
+_PREDICATE = ("v", "d", "p", "r", "c")  # verbs (not verbal nouns), adverbs, prepositions, pronouns
 _MIN_PART = 4  # characters of a part that asks something on its own
 MAX_PARTS = 4
 
@@ -29,3 +31,14 @@ def split_parts(question: str) -> list[str]:
     if len(parts) < 2:
         return [question]
     return parts[:MAX_PARTS]
+
+
+def leans_on_previous(tagged: list[tuple[str, str]]) -> bool:
+    """A part that opens with what is said, not what it is said of ("提高了几个百分点？",
+    "是约束性指标吗？", "五年要增加多少亿元？"): its subject is the previous part's, left out as
+    Chinese leaves out a subject it has just named."""
+    for word, flag in tagged:
+        if flag.startswith(_NUMERIC) or word in ("年", "分别"):
+            continue
+        return flag.startswith(_PREDICATE) and flag != "vn"
+    return False

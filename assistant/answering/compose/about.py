@@ -15,47 +15,112 @@ from collections import defaultdict
 
 from ...extractive import Sentence
 from ...normalize import match_key
+from ...query import FILLER
+from ...tokens import STOPWORDS
 from ..intent import Request
 from ..lexicon import lexicon
-from .common import Context, Draft, cite_sentences
+from .common import Context, Draft, cite_sentences, name_of
 
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
 _SHORT_LEAD = 16  # a lead this short that names the subject is about it
 _DEFINING = 3  # passages about the subject itself, shown first
-_SHOWN = 16  # mentions shown in all
+_BUDGET = 2400  # characters of quoted mentions; the places beyond it are listed by name
+_HEAD = 24  # characters: an item head longer than this is a sentence, not a label
 _CLIP = 160  # characters of a mention, around the subject (whole sentences when few)
 _FEW = 10
 _CLAUSES = 4  # clauses of one long sentence
 _MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
 
 
+_JOINS = ("和", "与", "及", "以及", "、", "跟", "同")  # "民营经济和民营企业": both are the subject
+
+
+def _mentions_of(name: str, ctx: Context) -> tuple[Sentence, ...]:
+    """Every sentence naming ``name``: a named thing's mentions under all its names (a city's
+    with its counties'), else the sentences, or the paragraphs led by one, that contain it."""
+    key = match_key(name)
+    entity = next(
+        (e for e in ctx.model.entities.values() if key in (match_key(a) for a in (e.name, *e.aliases))), None
+    )
+    if entity is None:
+        return tuple(s for s in ctx.model.sentences if key in s.key or key in s.lead_key)
+    found = list(entity.mentions)
+    named = [entity, *(ctx.model.counties_of(entity.name) if entity.kind == "city" else ())]
+    for e in named[1:]:
+        found += [s for s in e.mentions if s not in found]
+    # and the rest of a paragraph headed by it ("4. 长海县。建设生态低碳岛，…")
+    heads = [match_key(a) for e in named for a in (e.name, *e.aliases)]
+    led = {(s.location.id, s.paragraph_index) for s in found if any(_headed_by(s, h) for h in heads)}
+    found += [s for s in ctx.model.sentences if (s.location.id, s.paragraph_index) in led and s not in found]
+    return tuple(found)
+
+
+def _phrases(req: Request, ctx: Context) -> list[tuple[list[str], str]]:
+    """The question's runs of adjacent subject words, each with the word that ends it.
+
+    jieba's precise cut of the question; a run breaks at a particle, a framing word (有哪些安排)
+    or punctuation, so "大连金普新区在这个规划里…" gives the run 大连·金普·新区.
+    """
+    frame = (*lexicon().about, *lexicon().list, *lexicon().outline, *lexicon().targets)
+    runs: list[tuple[list[str], str]] = []
+    run: list[str] = []
+    for word in ctx.model.tokenizer.words(req.text):
+        content = (
+            word not in STOPWORDS
+            and word not in FILLER
+            and not any(word in w for w in frame)
+            and re.fullmatch(r"[\u4e00-\u9fffa-z0-9]+", word) is not None
+            and not word.isdigit()
+        )
+        if content:
+            run.append(word)
+            continue
+        if run:
+            runs.append((run, word))
+        run = []
+    if run:
+        runs.append((run, ""))
+    return runs
+
+
+def _best_in(run: list[str], ctx: Context) -> tuple[str, tuple[Sentence, ...]] | None:
+    """The most specific name the run holds that the plan uses in several places: the longest
+    stretch of whole words with mentions in two places or more (金普新区 in 大连金普新区,
+    民营经济 rather than 经济)."""
+    best: tuple[str, tuple[Sentence, ...]] | None = None
+    for i in range(len(run)):
+        for j in range(len(run), i, -1):
+            name = "".join(run[i:j])
+            if len(name) < 2 or (best and len(name) <= len(best[0])):
+                continue
+            mentions = _mentions_of(name, ctx)
+            if len({s.location.id for s in mentions}) >= _MIN_PLACES:
+                best = (name, mentions)
+    return best
+
+
 def subject(req: Request, ctx: Context) -> tuple[str, tuple[Sentence, ...]] | None:
     """What the question asks everything about, and its mentions.
 
-    The first thing the question names (people put the subject first: "丹东在规划里…",
-    "规划里关于民营经济…"): a named thing of the plan, or the first subject term the plan uses.
-    None when the plan names it in fewer than two places: then it is answered where it is named.
+    People put the subject first ("丹东在规划里…", "规划里关于民营经济…"): the first run of subject
+    words that names something the plan uses in two places or more, at its most specific, with
+    the runs joined to it by 和/与/、 ("民营经济和民营企业"). None when the plan names it in fewer
+    than two places: then it is answered where it is named.
     """
-    text = match_key(req.text)
-    candidates: list[tuple[int, str, tuple[Sentence, ...]]] = []
-    for e in req.entities:
-        at = min((text.find(match_key(a)) for a in (e.name, *e.aliases) if match_key(a) in text), default=-1)
-        if at >= 0:
-            candidates.append((at, e.name, e.mentions))
-    frame = (*lexicon().about, *lexicon().list, *lexicon().outline, *lexicon().targets)
-    for term in req.q.terms:
-        key = match_key(term)
-        if len(key) < 2 or any(term in w for w in frame) or key not in text:
+    runs = _phrases(req, ctx)
+    for n, (run, _) in enumerate(runs):
+        found = _best_in(run, ctx)
+        if found is None:
             continue
-        covered = [c for c in candidates if key in match_key(c[1]) or match_key(c[1]) in key]
-        if covered and all(len(match_key(c[1])) >= len(key) for c in covered):
-            continue  # the named thing already stands for this term
-        found = tuple(s for s in ctx.model.sentences if key in s.key or key in s.lead_key)
-        candidates.append((text.find(key), term, found))
-    for _, name, mentions in sorted(candidates, key=lambda c: (c[0], -len(c[1]))):
-        if mentions:
-            places = len({s.location.id for s in mentions})
-            return (name, mentions) if places >= _MIN_PLACES else None
+        names, mentions = [found[0]], list(found[1])
+        while runs[n][1] in _JOINS and n + 1 < len(runs):
+            n += 1
+            more = _best_in(runs[n][0], ctx)
+            if more is None:
+                break
+            names.append(more[0])
+            mentions += [s for s in more[1] if s not in mentions]
+        return "、".join(names), tuple(mentions)
     return None
 
 
@@ -102,47 +167,74 @@ def _aspects(req: Request, name: str) -> list[str]:
     ]
 
 
+def _label(s: Sentence, key: str) -> str:
+    """The item a mention sits in, when its text does not say (专栏3's "（十一）菱镁精深加工及
+    特色资源产业集群" for a sentence naming 鞍山 inside it): the item head, shown before the quote."""
+    if s.text == s.lead or not _NUMBERING.match(s.lead) or key in s.lead_key:
+        return ""
+    head = re.split(r"[。；：:]", s.lead, maxsplit=1)[0]
+    return head if len(head) <= _HEAD else ""
+
+
 def compose(req: Request, ctx: Context) -> Draft | None:
     found = subject(req, ctx)
     if found is None:
         return None
     name, mentions = found
-    key = match_key(name)
+    keys = [match_key(n) for n in name.split("、")]
+    key = keys[0]
     aspects = _aspects(req, name)
     hit_rank = ctx.hit_rank
     order = {id(s): i for i, s in enumerate(mentions)}
 
+    def names(s: Sentence) -> bool:
+        return any(k in s.key for k in keys)
+
     def rank(s: Sentence) -> tuple[int, int, int, int]:
         touches = sum(1 for a in aspects if a in s.key or a in s.lead_key)
-        return (-touches, 0 if key in s.key else 1, hit_rank.get(s.location.id, 99), order[id(s)])
+        return (-touches, 0 if names(s) else 1, hit_rank.get(s.location.id, 99), order[id(s)])
 
-    defining = sorted((s for s in mentions if _headed_by(s, key)), key=rank)[:_DEFINING]
+    defining = sorted((s for s in mentions if any(_headed_by(s, k) for k in keys)), key=rank)[:_DEFINING]
+    limit = 200 if len(mentions) <= _FEW else _CLIP
     picked: list[Sentence] = list(defining)
-    for per_place in (1, 2):  # one from every place first, then a second where there is room
+    used = sum(len(s.text) for s in defining)
+    for per_place in (1, 2, 3, len(mentions)):  # one from every place first, then more
         for s in sorted(mentions, key=rank):
-            if len(picked) >= _SHOWN:
+            if used >= _BUDGET:
                 break
             if s not in picked and sum(p.location.id == s.location.id for p in picked) < per_place:
                 picked.append(s)
-    limit = 200 if len(mentions) <= _FEW else _CLIP
+                used += min(len(s.text), limit)
+    match = next((k for k in keys), key)
     excerpts = [
-        [Sentence(s.location, s.paragraph_index, x) for x in _excerpts(s.text, key, limit)] for s in picked
+        [Sentence(s.location, s.paragraph_index, x) for x in _excerpts(s.text, match, limit)] for s in picked
     ]
     quotes = [q for parts in excerpts for q in parts]
 
-    def shown(parts: list[Sentence]) -> str:
-        return "……".join(q.text for q in parts)
+    def shown(s: Sentence, parts: list[Sentence]) -> str:
+        label = _label(s, key)
+        text = "……".join(q.text for q in parts)
+        return f"{label}：「{text}」" if label else f"「{text}」"
 
-    by_chapter: dict[int, list[list[Sentence]]] = defaultdict(list)
-    for parts in excerpts[len(defining) :]:
-        by_chapter[parts[0].location.chapter].append(parts)
-    lines = [f"{parts[0].location.cite}：「{shown(parts)}」" for parts in excerpts[: len(defining)]]
+    by_chapter: dict[int, list[tuple[Sentence, list[Sentence]]]] = defaultdict(list)
+    for s, parts in list(zip(picked, excerpts, strict=True))[len(defining) :]:
+        by_chapter[parts[0].location.chapter].append((s, parts))
+    lines = [
+        f"{parts[0].location.cite}：{shown(s, parts)}"
+        for s, parts in list(zip(picked, excerpts, strict=True))[: len(defining)]
+    ]
     for group in by_chapter.values():
-        heading = group[0][0].location.title_path[0]
-        lines.append(f"{heading}：" + " …… ".join(f"「{shown(p)}」（{p[0].location.cite}）" for p in group))
+        heading = group[0][1][0].location.title_path[0]
+        lines.append(f"{heading}：" + " …… ".join(f"{shown(s, p)}（{p[0].location.cite}）" for s, p in group))
     total = len(mentions)
-    places = len({s.location.id for s in mentions})
-    text = f"规划纲要中涉及「{name}」的内容共{total}处，分布在{places}个章节和专栏，主要有：\n" + "\n".join(
-        f"{i}. {line}" for i, line in enumerate(lines, start=1)
+    places = list(dict.fromkeys(s.location for s in mentions))
+    shown_places = {s.location.id for s in picked}
+    rest = [loc for loc in places if loc.id not in shown_places]
+    text = (
+        f"规划纲要中涉及「{name}」的内容共{total}处，分布在{len(places)}个章节和专栏，主要有：\n"
+        + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
     )
-    return Draft("about", False, text, cite_sentences(quotes), (str(total), str(places)))
+    if rest:  # every place is at least named, so nothing the plan says about it is hidden
+        text += f"\n另有{len(rest)}处也提到「{name}」：" + "、".join(name_of(loc) for loc in rest) + "。"
+    counted = (str(total), str(len(places)), str(len(rest)))
+    return Draft("about", False, text, cite_sentences(quotes), counted)
