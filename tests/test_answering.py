@@ -316,3 +316,15 @@ def test_table_cells_do_not_run_together() -> None:
 def test_what_the_plan_says_about_a_city_is_everything_about_it(assistant: Assistant) -> None:
     a = _ask(assistant, "规划对盘锦都写了什么？")
     assert "涉及「盘锦」的内容共" in a.text and "box19" in a.cited_locations
+
+
+def test_figures_for_each_thing_listed_and_nothing_else(assistant: Assistant) -> None:
+    a = _ask(assistant, "住建厅：老旧小区改造、完整社区、地下老旧管网改造、重点片区更新，到2030年各是多少？")
+    for figure in ("2000 个老旧小区", "200 个完整社区", "1.2 万公里", "50 个重点片区"):
+        assert figure in a.text
+    assert set(a.cited_locations) == {"box20"}  # no padding with other fields' targets
+
+
+def test_a_box_quantity_is_a_target(assistant: Assistant) -> None:
+    a = _ask(assistant, "重力式网箱、深远海养殖项目、水产种质资源库的具体目标是多少？")
+    assert "500 个" in a.text and "3 个" in a.text and "1000 万份" in a.text

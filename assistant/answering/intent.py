@@ -137,7 +137,7 @@ _SAYS = tuple(w for w in lexicon().outline if any(c in w for c in "讲说写内�
 _KIND_PRIORITY = {"cluster": 0, "city": 1, "quoted": 2}
 # "A、B和C分别要达到多少": several figures at once
 _SEVERAL_FIGURES = re.compile(
-    r"分别.{0,6}(多少|几)"  # A、B和C分别要达到多少
+    r"(分别|各自?)(是|为|要|有)?.{0,6}(多少|几)"  # A、B和C分别要达到多少 / 各是多少
     r"|(目标|指标).{0,4}分别(是|怎么|如何|定)"  # A目标和B目标分别是什么 / 是怎么定的
     r"|[^、，,：:]{2,}、[^、，,]{2,}.{0,12}(这几个|这些|几项)?(指标|目标)(是|有)?(多少|什么)?[？?]?$"  # A、B、C这几个指标的目标
 )

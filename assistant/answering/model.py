@@ -217,6 +217,11 @@ class PlanModel:
         return self.doc.get(f"ch{chapter}.s0")
 
     @cached_property
+    def plan_key(self) -> str:
+        """The whole plan as one match key, to ask whether it uses a word at all."""
+        return match_key(self.doc.text)
+
+    @cached_property
     def chapter_count(self) -> int:
         return len(self.doc.chapters)
 

@@ -15,11 +15,9 @@ from collections import defaultdict
 
 from ...extractive import Sentence
 from ...normalize import match_key
-from ...query import FILLER
-from ...tokens import STOPWORDS
 from ..intent import Request
 from ..lexicon import lexicon
-from .common import Context, Draft, cite_sentences, name_of
+from .common import Context, Draft, cite_sentences, joined, name_of, subject_runs
 
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
 _SHORT_LEAD = 16  # a lead this short that names the subject is about it
@@ -30,9 +28,6 @@ _CLIP = 160  # characters of a mention, around the subject (whole sentences when
 _FEW = 10
 _CLAUSES = 4  # clauses of one long sentence
 _MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
-
-
-_JOINS = ("和", "与", "及", "以及", "、", "跟", "同")  # "民营经济和民营企业": both are the subject
 
 
 def _mentions_of(name: str, ctx: Context) -> tuple[Sentence, ...]:
@@ -53,34 +48,6 @@ def _mentions_of(name: str, ctx: Context) -> tuple[Sentence, ...]:
     led = {(s.location.id, s.paragraph_index) for s in found if any(_headed_by(s, h) for h in heads)}
     found += [s for s in ctx.model.sentences if (s.location.id, s.paragraph_index) in led and s not in found]
     return tuple(found)
-
-
-def _phrases(req: Request, ctx: Context) -> list[tuple[list[str], str]]:
-    """The question's runs of adjacent subject words, each with the word that ends it.
-
-    jieba's precise cut of the question; a run breaks at a particle, a framing word (有哪些安排)
-    or punctuation, so "大连金普新区在这个规划里…" gives the run 大连·金普·新区.
-    """
-    frame = (*lexicon().about, *lexicon().list, *lexicon().outline, *lexicon().targets)
-    runs: list[tuple[list[str], str]] = []
-    run: list[str] = []
-    for word in ctx.model.tokenizer.words(req.text):
-        content = (
-            word not in STOPWORDS
-            and word not in FILLER
-            and not any(word in w for w in frame)
-            and re.fullmatch(r"[\u4e00-\u9fffa-z0-9]+", word) is not None
-            and not word.isdigit()
-        )
-        if content:
-            run.append(word)
-            continue
-        if run:
-            runs.append((run, word))
-        run = []
-    if run:
-        runs.append((run, ""))
-    return runs
 
 
 def _best_in(run: list[str], ctx: Context) -> tuple[str, tuple[Sentence, ...]] | None:
@@ -107,13 +74,13 @@ def subject(req: Request, ctx: Context) -> tuple[str, tuple[Sentence, ...]] | No
     the runs joined to it by 和/与/、 ("民营经济和民营企业"). None when the plan names it in fewer
     than two places: then it is answered where it is named.
     """
-    runs = _phrases(req, ctx)
+    runs = subject_runs(req.text, ctx.model)
     for n, (run, _) in enumerate(runs):
         found = _best_in(run, ctx)
         if found is None:
             continue
         names, mentions = [found[0]], list(found[1])
-        while runs[n][1] in _JOINS and n + 1 < len(runs):
+        while joined(runs[n][1]) and n + 1 < len(runs):
             n += 1
             more = _best_in(runs[n][0], ctx)
             if more is None:

@@ -13,9 +13,11 @@ import re
 
 from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
+from ...parse import IndicatorRow
 from ..intent import Request
 from ..lexicon import lexicon, plan_terms_for
-from .common import Context, Draft, cite, cite_sentences, numbered
+from ..weights import MIN_COVERAGE
+from .common import Context, Draft, cite, cite_sentences, enumeration, numbered
 
 _TARGET = re.compile(
     r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在|每年|年均)"
@@ -47,9 +49,45 @@ def _keys(req: Request) -> list[str]:
 
 
 def is_target(s: Sentence) -> bool:
-    """A sentence that sets a target: a figure, and a target year or a target verb."""
+    """A sentence that sets a target: a figure, and a target year or a target verb, or a figure
+    in a box (a box is a programme of the plan: "发展重力式网箱 500 个" is what it will build)."""
     text = normalize_years(s.text)
-    return bool(_FIGURE.search(re.sub(r"20\d{2}\s*年", "", text))) and bool(_TARGET.search(text))
+    figure = bool(_FIGURE.search(re.sub(r"20\d{2}\s*年", "", text)))
+    return figure and (bool(_TARGET.search(text)) or s.location.kind == "box")
+
+
+def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence]] | None:
+    """For a question naming its subjects one after another, the best 专栏1 row or target
+    sentence for each: the one covering most of the subject's words (weighted by how specific
+    they are), if it covers at least MIN_COVERAGE of them."""
+    listed = enumeration(req.text, ctx.model)
+    if not listed:
+        return None
+    model = ctx.model
+    targets = [s for s in model.sentences if s.location.id not in ("box1", "ch1.s1") and is_target(s)]
+    rows: list[IndicatorRow] = []
+    chosen: list[Sentence] = []
+    for words in listed:
+        # words the plan never uses (控制目标) can be matched by nothing: they do not count
+        keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
+        if not keys:
+            continue
+        weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
+        total = sum(weight.values())
+
+        def share(
+            text: str, lead: str = "", weight: dict[str, float] = weight, total: float = total
+        ) -> float:
+            return sum(w for k, w in weight.items() if k in text or k in lead) / total
+
+        row = max(model.doc.indicators, key=lambda r: share(match_key(r.full_name)), default=None)
+        if row is not None and share(match_key(row.full_name)) >= MIN_COVERAGE:
+            rows += [row] if row not in rows else []
+            continue
+        best = max(targets, key=lambda s: share(s.key, s.lead_key), default=None)
+        if best is not None and share(best.key, best.lead_key) >= MIN_COVERAGE and best not in chosen:
+            chosen.append(best)
+    return (rows, chosen) if rows or chosen else None
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
@@ -91,6 +129,9 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         if s not in chosen and covered(s):
             chosen.append(s)
     chosen = chosen[:_MAX_SENTENCES]
+    listed = _listed(req, ctx)
+    if listed is not None:  # "A、B和C各是多少": one figure for each thing named, nothing else
+        rows, chosen = listed
     if not rows and not chosen:
         return None
     parts: list[str] = []
