@@ -10,6 +10,7 @@ are chosen to cover every subject term of the question, each shown with the item
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
@@ -56,6 +57,17 @@ def is_target(s: Sentence) -> bool:
     return figure and (bool(_TARGET.search(text)) or s.location.kind == "box")
 
 
+@dataclass(frozen=True)
+class _Share:
+    """How much of one listed subject a text covers, its words weighted by how specific they are."""
+
+    weight: dict[str, float]
+    total: float
+
+    def __call__(self, text: str, lead: str = "") -> float:
+        return sum(w for k, w in self.weight.items() if k in text or k in lead) / self.total
+
+
 def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence]] | None:
     """For a question naming its subjects one after another, the best 专栏1 row or target
     sentence for each: the one covering most of the subject's words (weighted by how specific
@@ -65,28 +77,36 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
         return None
     model = ctx.model
     targets = [s for s in model.sentences if s.location.id not in ("box1", "ch1.s1") and is_target(s)]
-    rows: list[IndicatorRow] = []
-    chosen: list[Sentence] = []
+    scorers = []
     for words in listed:
         # words the plan never uses (控制目标) can be matched by nothing: they do not count
         keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
-        if not keys:
+        if keys:
+            weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
+            scorers.append(_Share(weight, sum(weight.values())))
+    # the rows go to the things they fit best first ("能耗降低和二氧化碳排放降低": the second
+    # fits its row wholly, so the first gets the other row, not the same one again)
+    indicators = model.doc.indicators
+    fits = sorted(
+        ((max(sc(match_key(r.full_name)) for r in indicators), -n) for n, sc in enumerate(scorers)),
+        reverse=True,
+    )
+    rows: list[IndicatorRow] = []
+    chosen: list[Sentence] = []
+    taken: set[int] = set()
+    for _, minus_n in fits:
+        sc = scorers[-minus_n]
+        scored = [(sc(match_key(r.full_name)), -i) for i, r in enumerate(indicators) if r not in rows]
+        if scored and max(scored)[0] >= MIN_COVERAGE:
+            rows.append(indicators[-max(scored)[1]])
+            taken.add(-minus_n)
+    for n, sc in enumerate(scorers):
+        if n in taken:
             continue
-        weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
-        total = sum(weight.values())
-
-        def share(
-            text: str, lead: str = "", weight: dict[str, float] = weight, total: float = total
-        ) -> float:
-            return sum(w for k, w in weight.items() if k in text or k in lead) / total
-
-        row = max(model.doc.indicators, key=lambda r: share(match_key(r.full_name)), default=None)
-        if row is not None and share(match_key(row.full_name)) >= MIN_COVERAGE:
-            rows += [row] if row not in rows else []
-            continue
-        best = max(targets, key=lambda s: share(s.key, s.lead_key), default=None)
-        if best is not None and share(best.key, best.lead_key) >= MIN_COVERAGE and best not in chosen:
-            chosen.append(best)
+        ranked = sorted(targets, key=lambda s: sc(s.key, s.lead_key), reverse=True)
+        if ranked and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE and ranked[0] not in chosen:
+            chosen.append(ranked[0])
+    rows.sort(key=model.doc.indicators.index)
     return (rows, chosen) if rows or chosen else None
 
 
