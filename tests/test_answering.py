@@ -328,3 +328,56 @@ def test_figures_for_each_thing_listed_and_nothing_else(assistant: Assistant) ->
 def test_a_box_quantity_is_a_target(assistant: Assistant) -> None:
     a = _ask(assistant, "重力式网箱、深远海养殖项目、水产种质资源库的具体目标是多少？")
     assert "500 个" in a.text and "3 个" in a.text and "1000 万份" in a.text
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        # counted from the end of the previous answer's list
+        (
+            [
+                (
+                    "专栏2里国家级的集群有哪些？",
+                    "国家级7个：1.高品质钢铁材料；2.汽车及零部件；3.集成电路与电子元器件；"
+                    "4.生物医药和先进医疗装备；5.电力装备和新能源；6.工程机械与高端重型装备；7.人工智能及新一代信息技术（专栏2）。",
+                )
+            ],
+            "倒数第二个2030年营收要到多少？",
+            "1300",
+        ),
+        # the last section of the chapter in focus, and the box that goes with it
+        (
+            [
+                (
+                    "第十六章讲的是什么？",
+                    "第十六章共4节：第一节健全生育友好服务体系……第四节积极应对人口老龄化。",
+                )
+            ],
+            "最后一节对应的专栏里有哪些工程？",
+            "兜底保障养老设施工程",
+        ),
+        # the item after the one the previous answer was about
+        (
+            [
+                (
+                    "沈阳都市圈的产创协作圈推动哪些产业协作？",
+                    "专栏18（二）建设产创协作圈：沈阳—鞍山汽车等产业协作。",
+                )
+            ],
+            "这个专栏的下一项讲什么？",
+            "品质生活圈",
+        ),
+        # another county in the same frame
+        (
+            [("41个县里瓦房店市的定位是什么？", "瓦房店市：建设新型工业化产业基地、轴承之都（专栏21）。")],
+            "它旁边的庄河呢？",
+            "海上风电产业基地",
+        ),
+    ],
+)
+def test_follow_ups_that_move_within_the_plan(
+    assistant: Assistant, history: list[tuple[str, str]], question: str, expected: str
+) -> None:
+    turns = [Turn(role, text) for q, a in history for role, text in (("user", q), ("assistant", a))]
+    a = assistant.ask(question, history=turns)
+    assert not a.abstained and expected in a.text

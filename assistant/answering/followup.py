@@ -30,7 +30,15 @@ from .normalize import parse_numeral
 _CHAPTER_HERE = re.compile(r"(这一章|这章|本章|该章|此章|这个章节)")
 _SECTION_HERE = re.compile(r"(这一节|这节|本节|该节|此节|这个小节)")
 _BOX_HERE = re.compile(r"(这个专栏|该专栏|本专栏|此专栏|这一专栏|这张表|这个表|表里|表中|该表)")
-_NEXT = re.compile(r"(下一|上一|前一|后一)(章|节|个专栏|专栏)")
+_NEXT = re.compile(
+    r"(?:紧挨着的?|紧接着的?)?(下一|上一|前一|后一|后面(?:那|的)?一?|前面(?:那|的)?一?|下个|上个)"
+    r"(章|节|个专栏|专栏|项|条)"
+)
+_LAST_PLACE = re.compile(r"(最后一)(章|节)")
+_BOX_OF_SECTION = re.compile(
+    r"(第[一二三四五六七八九十]+章第[一二三四五六七八九十]+节)(?:对应|后面|之后|配套|附带|相关)的?(?:那个)?专栏"
+)
+_FROM_END = re.compile(r"倒数第([一二三四五六七八九十\d]+)(?:个|项|条)?")
 _BARE_SECTION = re.compile(r"(?<![章])第([一二三四五六七八九十\d]+)节")
 _ITEM = re.compile(r"第([一二三四五六七八九十\d]+)(项|条|个|点|类|大类|方面)")
 _CN_LIST = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]\s*([^；;。\n（(]+)")
@@ -70,6 +78,8 @@ def looks_like_followup(question: str) -> bool:
         or _SECTION_HERE.search(question)
         or _BOX_HERE.search(question)
         or _NEXT.search(question)
+        or _LAST_PLACE.search(question)
+        or _FROM_END.search(question)
         or _BACKREF.search(question)
         or _ordinal(question) is not None
         or _SEVERAL.search(question) is not None
@@ -134,8 +144,13 @@ def list_items(answer: str) -> list[str]:
 
 
 def _ordinal(question: str) -> int | None:
-    """The ordinal pointing at an item (第三个, 第二项), not one naming a place (第三节, 第十六章)."""
+    """The ordinal pointing at an item (第三个, 第二项; 倒数第二个 is -2), not one naming a
+    place (第三节, 第十六章)."""
     question = _PLACE.sub(" ", question)
+    back = _FROM_END.search(question)
+    if back:
+        n = parse_numeral(back.group(1))
+        return -n if n else None
     m = _ITEM.search(question)
     if m:
         return parse_numeral(m.group(1))
@@ -159,7 +174,7 @@ def resolve(
     """
     prev_q, prev_a = _previous(history)
     if not (prev_q or prev_a) or not looks_like_followup(question):
-        return Resolved(question, (), False)
+        return Resolved(box_of_section(question, doc), (), False)
     prev_q = prev_q or ""
     focus = tuple(location_refs(prev_a or "", doc)) or tuple(location_refs(prev_q, doc))
     here = doc.get(focus[0]) if focus else None
@@ -169,9 +184,28 @@ def resolve(
     if here is not None:
         m = _NEXT.search(query)
         if m:
-            moved = _move(here, 1 if m.group(1) in ("下一", "后一") else -1, m.group(2)[-1], doc)
-            if moved:
-                query = query.replace(m.group(0), moved, 1)
+            step = 1 if m.group(1).startswith(("下", "后")) else -1
+            if m.group(2) in ("项", "条"):
+                # 这个专栏的下一项: the item after the one the previous answer was about
+                moved_item = _next_item(here, step, prev_a or "", items_of)
+                if moved_item is not None:
+                    return Resolved(
+                        f"{place_name(here)}{moved_item.head}",
+                        focus,
+                        True,
+                        item=(moved_item.location, moved_item.paragraph),
+                    )
+            else:
+                moved = _move(here, step, m.group(2)[-1], doc)
+                if moved:
+                    query = query.replace(m.group(0), moved, 1)
+        m = _LAST_PLACE.search(query)
+        if m and here.chapter and not re.search(r"第[一二三四五六七八九十]+章", query):
+            sections = [loc for loc in doc.sections if loc.chapter == here.chapter]
+            if m.group(2) == "节" and sections:
+                query = query.replace(m.group(0), place_name(sections[-1]), 1)
+            elif m.group(2) == "章":
+                query = query.replace(m.group(0), chapter_name(max(loc.chapter for loc in doc.sections)), 1)
         if _BOX_HERE.search(query) and (here.kind == "box" or "表" in query):
             box = here if here.kind == "box" else doc.get("box1")
             if box is not None:
@@ -203,8 +237,15 @@ def resolve(
     n = _ordinal(query) if not _BARE_SECTION.search(question) else None
     if n is not None:
         named = list_items(prev_a or "")
-        if named and (n <= len(named) or n == -1):
-            item = named[n - 1] if n > 0 else named[-1]
+        listed_here = items_of(here) if here is not None and items_of is not None else []
+        if not _strong_list(prev_a or "") and any(
+            i.head and _bare_head(i.head) in (prev_a or "") for i in listed_here
+        ):
+            # the previous answer quoted one item of the box in focus ("民生福祉：…（专栏12（五））"):
+            # "最后一个方向" counts the box's items, not the words listed inside that one item
+            named = []
+        if named and 0 < abs(n) <= len(named):
+            item = named[n - 1] if n > 0 else named[n]
             core = _strip_pointer(query)
             pointer = None
             if here is not None and items_of is not None and _asks_content(core):
@@ -217,10 +258,11 @@ def resolve(
             and (query != question or _BACKREF.search(question) is None)
         ):
             items = items_of(here)
-            if items and (n <= len(items) or n == -1):
-                it = items[n - 1] if n > 0 else items[-1]
+            if items and 0 < abs(n) <= len(items):
+                it = items[n - 1] if n > 0 else items[n]
                 return Resolved(f"{place_name(here)}{it.head}", focus, True, item=(it.location, it.paragraph))
 
+    query = box_of_section(query, doc)
     if query != question:
         return Resolved(query, focus, True)
 
@@ -230,8 +272,8 @@ def resolve(
     if new_years and YEAR.search(prev_q) and len(YEAR.sub("", core)) <= 4:
         return Resolved(YEAR.sub(f"{new_years[0]}年", prev_q, count=1), focus, True)
     # 沈阳呢？ → the previous question about another place
-    new_places = [c for c in CITIES if c in core]
-    old_places = [c for c in CITIES if c in prev_q]
+    new_places = [c for c in _PLACES if c in core]
+    old_places = [c for c in _PLACES if c in prev_q]
     if new_places and old_places and len(core) <= len(new_places[0]) + 4:
         return Resolved(prev_q.replace(old_places[0], new_places[0]), focus, True)
     if not prev_q:
@@ -248,6 +290,53 @@ def resolve(
     return Resolved(f"{core}（接上问：{frame}）", focus, True, core, frame)
 
 
+def _place_names() -> tuple[str, ...]:
+    """Cities and counties, with the counties' short names (瓦房店市, 瓦房店), longest first."""
+    names = set(CITIES)
+    for counties in lexicon().counties.values():
+        for county in counties.split():
+            names.add(county)
+            if len(county) > 2:
+                names.add(county[:-1])
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+_PLACES = _place_names()
+
+
+def _strong_list(answer: str) -> bool:
+    """The answer lists numbered items ("1. …", "（一）…；（二）…"), not just words after a colon."""
+    return any(len(list(p.finditer(answer))) >= 2 for p in (_LIST_LINE, _CN_LIST))
+
+
+def _bare_head(head: str) -> str:
+    return re.sub(r"^[（(][一二三四五六七八九十]+[)）]\s*|^\d+[.．、]\s*", "", head).rstrip("。；;：:")
+
+
+def _next_item(
+    here: Location, step: int, answer: str, items_of: Callable[[Location], Sequence[Item]] | None
+) -> Item | None:
+    """The item ``step`` after the one of ``here`` that ``answer`` was about (named by its head)."""
+    if items_of is None:
+        return None
+    items = list(items_of(here))
+    current = [n for n, i in enumerate(items) if _bare_head(i.head) and _bare_head(i.head) in answer]
+    if len(current) != 1:
+        return None
+    n = current[0] + step
+    return items[n] if 0 <= n < len(items) else None
+
+
+def box_of_section(query: str, doc: Document) -> str:
+    """ "第十六章第四节对应的专栏" → "专栏33", when that section has exactly one box after it."""
+    m = _BOX_OF_SECTION.search(query)
+    if not m:
+        return query
+    section = next((loc for loc in doc.sections if place_name(loc) == m.group(1)), None)
+    boxes = doc.boxes_of(section.id) if section is not None else ()
+    return query.replace(m.group(0), f"专栏{boxes[0].number}", 1) if len(boxes) == 1 else query
+
+
 def _asks_content(core: str) -> bool:
     """The rest of the follow-up only asks what the item says (具体说了什么, 是什么, 包括啥)."""
     rest = re.sub(r"具体|内容|主要|都|一下|请|讲讲|说说", "", core)
@@ -257,6 +346,7 @@ def _asks_content(core: str) -> bool:
 def _strip_pointer(question: str) -> str:
     """The follow-up without its pointer words (刚才说的第三个 → what is asked of it)."""
     text = _BACKREF.sub("", question)
+    text = _FROM_END.sub("", text)
     text = _ITEM.sub("", text)
     for word in lexicon().ordinals:
         text = text.replace(word, "")

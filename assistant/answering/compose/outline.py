@@ -67,8 +67,10 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     extra = ""
     if boxes:
         extra = "\n\n本节之后的专栏：" + "；".join(f"专栏{b.number}「{b.title}」" for b in boxes) + "。"
-    text = f"{name_of(loc)}主要讲了以下内容：\n{body}{extra}"
-    return Draft("outline", False, text, tuple(citations), counts(body))
+    listed = len(ctx.model.items(loc)) if loc.kind == "box" else 0
+    total = f"共{listed}项，" if listed and "（共" not in body else ""  # a long list says its count below
+    text = f"{name_of(loc)}{total}主要讲了以下内容：\n{body}{extra}"
+    return Draft("outline", False, text, tuple(citations), counts(text))
 
 
 def _chapter(chapter: int, ctx: Context) -> Draft:
