@@ -39,6 +39,15 @@ class Tokenizer:
         for term in self.user_terms:
             self._jieba.add_word(prepare(term), freq=2000)
 
+    def is_word(self, term: str) -> bool:
+        """A word of jieba's dictionary or of the plan's own terms, not a pair of characters its HMM
+        guessed at (生物基新材料 → 基新)."""
+        word = prepare(term)
+        if word in self.user_terms:
+            return True
+        self._jieba.check_initialized()
+        return bool(self._jieba.FREQ.get(word))
+
     def tokens(self, text: str) -> list[str]:
         words = self._jieba.cut_for_search(prepare(text))
         return [w for w in words if w.strip() and w not in STOPWORDS and not _PUNCT.match(w)]
