@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .answering.model import PlanModel
 
 _K = TypeVar("_K")
+_Sims = dict[tuple[str, int, int], float]  # (location, paragraph, n-th sentence) → similarity
 
 CITIES = PREFECTURES  # a profile names one of the 14 cities
 # Data: the words that name each type of firm in the plan. A paragraph whose lead, or a box whose
@@ -41,11 +42,29 @@ TRAITS: dict[str, tuple[str, ...]] = {
     "专精特新": ("专精特新", "小巨人", "单项冠军"),
     "高新技术": ("高新技术企业", "科技型", "高企"),
     "外贸": ("外贸", "出口", "跨境", "进出口"),
-    "中小企业": ("中小企业", "中小微", "小微"),
+    "中小企业": ("中小企业", "中小微"),
+    "小微": ("小微", "个体工商户"),
     "国有": ("国有企业", "国企", "国资"),
     "外资": ("外资", "外商"),
     "农业经营主体": ("新型农业经营主体", "合作社", "家庭农场"),
+    "央企": ("中央企业", "央企"),
+    "龙头企业": ("龙头企业", "链主"),
+    "创业企业": ("创业", "初创", "孵化"),
+    "高成长": ("高成长", "瞪羚", "独角兽"),
 }
+
+
+def resolve_trait(name: str) -> str | None:
+    """The type of firm a name means: a type (民营), one of its words (出口 → 外贸, 国企 → 国有), or
+    either with 企业 (小微企业, 外商投资企业); None for an unknown one."""
+    name = name.strip()
+    if name in TRAITS:
+        return name
+    short = name.removesuffix("企业")
+    for trait, words in TRAITS.items():
+        if short == trait or short in words or any(w in name for w in (trait, *words)):
+            return trait
+    return None
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
 _ITEM_MARK = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[）)]|(\d+)\s*[.．、])\s*")
 TARGETS_HEADING = "所属产业的目标"
@@ -58,12 +77,14 @@ DF_GENERIC = 40
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
 # chip designer).
 DF_RARE = 3
-MEANING_GATE = 0.0  # calibrated similarity: the median sentence is 0, this query's best 1
+MEANING_GATE = -0.2  # calibrated similarity: the median sentence is 0, this query's best 1
+TERM_MEANING = 0.15  # cosine of a common word and the company's text for the word to count
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
 TRAIT_BONUS = 1.0
 MEANING_WEIGHT = 3.0
+PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
 CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
 MAX_CLUSTERS = 2
 PER_LOCATION = 2
@@ -118,6 +139,8 @@ class Semantics(Protocol):
     def paragraph_scores(self, query: str) -> Dense: ...
 
     def sentence_scores(self, query: str) -> dict[tuple[str, int, int], float]: ...
+
+    def similarity(self, a: str, b: str) -> float: ...
 
 
 def clusters(doc: Document) -> tuple[str, ...]:
@@ -178,6 +201,8 @@ class _Read:
     text: str  # industry and description
     terms: tuple[str, ...]  # its words that can make a match
     industry: frozenset[str]  # those naming its industry (the industry field, its cluster's name)
+    gated: frozenset[str]  # industry words that count only in sentences close in meaning (钢铁)
+    unrelated: frozenset[str]  # common words not about the company's business (控制, 配套)
     own: dict[tuple[str, int], str]  # the paragraphs of its clusters' items → cluster
     named: bool  # the industry names its cluster (else the cluster is the nearest one)
     city: str
@@ -270,7 +295,7 @@ class PolicyMatcher:
             raise InputError("请至少填写所属行业或企业简介中的一项。")
         if profile.city and profile.city.removesuffix("市") not in CITIES:
             raise InputError(f"城市须为辽宁省14个地级市之一：{'、'.join(CITIES)}。")
-        unknown = [t for t in profile.traits if t not in TRAITS]
+        unknown = [t for t in profile.traits if resolve_trait(t) is None]
         if unknown:
             raise InputError(f"未知的企业类型 {'、'.join(unknown)}：可选 {'、'.join(TRAITS)}。")
 
@@ -309,11 +334,10 @@ class PolicyMatcher:
             c for c in self.cluster_names if match_key(c.removesuffix("产业集群")) in key or key in match_key(c)
         ]
 
-    def nearest_clusters(self, profile: Profile, terms: list[str]) -> list[str]:
-        """The clusters a free-text industry belongs to: those whose own item uses the company's
-        specific words (weighted by how rare they are in the plan), ranked with how close the item
-        is in meaning; when no item shares a word, the one clearly closest in meaning."""
-        text = profile.industry.strip() or profile.description.strip()
+    def nearest_clusters(self, text: str, terms: list[str]) -> list[str]:
+        """The cluster a free-text industry belongs to: the one whose own item uses the industry's
+        specific words (weighted by how rare they are in the plan) and is closest in meaning; when
+        no item shares a word, the one clearly closest in meaning, if any."""
         scores = self.semantics.paragraph_scores(text) if self.semantics else {}
         ranked: list[tuple[float, float, str]] = []
         for name, items in self.cluster_items.items():
@@ -322,21 +346,23 @@ class PolicyMatcher:
             ranked.append((lexical, meaning, name))
         with_words = sorted((r for r in ranked if r[0] > 0), key=lambda r: -(r[0] + 10 * r[1]))
         if with_words:
-            best = with_words[0][0] + 10 * with_words[0][1]
-            return [r[2] for r in with_words if r[0] + 10 * r[1] >= 0.8 * best][:MAX_CLUSTERS]
+            return [with_words[0][2]]
         by_meaning = sorted(ranked, key=lambda r: -r[1])
         if len(by_meaning) > 1 and by_meaning[0][1] - by_meaning[1][1] >= CLUSTER_MARGIN:
             return [by_meaning[0][2]]
         return []
 
-    def _similarities(self, text: str, dense: Dense | None) -> dict[tuple[str, int, int], float]:
-        """Each sentence's closeness in meaning to the company, calibrated: median 0, best 1."""
+    def _similarities(self, text: str, dense: Dense | None) -> tuple[_Sims, _Sims]:
+        """Each sentence's closeness in meaning to the company, calibrated (median 0, best 1): its
+        own, and read in its paragraph ("推进朝阳钒钛资源开发" says little alone)."""
         if self.semantics is not None:
             raw = self.semantics.sentence_scores(text)
             if raw:
-                return _calibrate(raw)
+                own, context = _calibrate(raw), _calibrate(self.semantics.paragraph_scores(text))
+                return own, {k: max(z, PARAGRAPH_SHARE * context.get(k[:2], 0.0)) for k, z in own.items()}
         paragraphs = _calibrate(dense or {})
-        return {(u.key[0], u.key[1], u.n): paragraphs.get(u.key, 0.0) for u in self.units}
+        both = {(u.key[0], u.key[1], u.n): paragraphs.get(u.key, 0.0) for u in self.units}
+        return both, both
 
     # ------------------------------------------------------------------ matching
 
@@ -346,28 +372,52 @@ class PolicyMatcher:
         self.check(profile)
         text = "。".join(x.strip() for x in (profile.industry, profile.description) if x.strip())
         industry_terms = self._terms(profile.industry)
-        terms = list(dict.fromkeys(industry_terms + self._terms(profile.description)))
+        description_terms = self._terms(profile.description)
         named = self._named_clusters(profile.industry)
-        chosen = named or self.nearest_clusters(profile, terms)
-        # the cluster's name in parts is the company's industry in the plan's words: 船舶, 海工装备
+        if named:
+            chosen = named
+        elif industry_terms:
+            chosen = self.nearest_clusters(profile.industry, industry_terms)
+        else:
+            chosen = self.nearest_clusters(profile.description, description_terms)
+        # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
+        # its single words (钢铁, 精深) only where the sentence is also close in meaning
+        gated: list[str] = []
         for name in chosen:
             core = name.removesuffix("产业集群")
             parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2] + [core]
-            parts += [t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)]
-            industry_terms += [
-                t for t in dict.fromkeys(parts) if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC
-            ]
+            industry_terms += [t for t in parts if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
+            words = [t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)]
+            gated += [t for t in words if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
+        industry_terms += gated
+        terms = list(dict.fromkeys(industry_terms + description_terms))
+        # a common word counts only when it is about the company's business in meaning: 芯片 for a
+        # chip designer, not 控制 (合理控制开发强度); 钢铁 for a steelmaker, not 精深 (农产品精深加工)
+        checked = [t for t in terms if (t not in industry_terms or t in gated) and self._df(t) > DF_RARE]
+        unrelated = frozenset(
+            t for t in checked if self.semantics and self.semantics.similarity(t, text) < TERM_MEANING
+        )
+        own = {k: name for name in chosen for k in self.cluster_items[name]}
+        if not named:  # a box standing for a cluster (专栏5 for 未来产业) counts by its matching items
+            own = {
+                k: name
+                for k, name in own.items()
+                if len(self.cluster_items[name]) == 1
+                or any(match_key(t) in match_key(self.doc[k[0]].paragraphs[k[1]].text) for t in terms)
+            }
         read = _Read(
             text=text,
             terms=tuple(dict.fromkeys(industry_terms + terms)),
             industry=frozenset(industry_terms),
-            own={k: name for name in chosen for k in self.cluster_items[name]},
+            own=own,
+            gated=frozenset(gated),
+            unrelated=unrelated,
             named=bool(named),
             city=profile.city.removesuffix("市"),
-            traits=tuple(dict.fromkeys(profile.traits)),
+            traits=tuple(dict.fromkeys(t for t in map(resolve_trait, profile.traits) if t)),
         )
         similarity = self._similarities(text, dense)
-        scored = [c for u in self.units if (c := self._score(u, read, similarity))]
+        scored = [c for u in self.units if (c := self._score(u, read, *similarity))]
         scored.sort(key=lambda c: -c.score)
         scored = _dedupe(scored)
         top = _select(scored, k, read.traits)
@@ -382,12 +432,14 @@ class PolicyMatcher:
         self,
         u: _Unit,
         profile: _Read,
-        similarity: dict[tuple[str, int, int], float],
+        own: _Sims,
+        similarity: _Sims,
     ) -> Clause | None:
         s = u.sentence
         if len(s.text) < 12 or _HEADING.match(s.text):
             return None  # a bare sub-heading or list label is not a clause
         z = similarity.get((u.key[0], u.key[1], u.n), 0.0)
+        alone = own.get((u.key[0], u.key[1], u.n), 0.0)
         reasons: list[str] = []
         strength = 0.0
         cluster = profile.own.get(u.key)
@@ -401,7 +453,9 @@ class PolicyMatcher:
             if not (in_sentence or (lead and self._uses(lead, u.head_key, t))):
                 continue
             rare = self._df(t) <= DF_RARE
-            if not industry and not rare and z < MEANING_GATE and not cluster:
+            if t in profile.unrelated:
+                continue
+            if (not industry or t in profile.gated) and not rare and alone < MEANING_GATE and not cluster:
                 continue  # a common word in a sentence about something else
             # a word only a few places use (中德, 佟二堡, 液流电池) says most about the company
             weight = self.extractor.idf(t) / (2 if rare else 3)
@@ -410,8 +464,9 @@ class PolicyMatcher:
             reasons.append(f"{'行业' if industry else '业务'}:{shown}")
         city_item = bool(profile.city) and u.head_key.startswith(match_key(profile.city))
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
-        if not strength and not trait_hits and z < MEANING_ALONE and not (city_item and z >= MEANING_GATE):
-            return None
+        if not strength and not trait_hits and not (city_item and z >= MEANING_GATE):
+            if z < MEANING_ALONE or s.text == lead or s.text.rstrip("。") == lead:
+                return None  # a paragraph's bare lead is a sub-heading, not a clause on its own
         if not strength and not trait_hits and not city_item:
             reasons.append("语义:相近")  # in for its meaning alone: say so
         score = strength + MEANING_WEIGHT * max(z, 0.0)
@@ -540,23 +595,32 @@ def to_markdown(report: PolicyReport) -> str:
         lines.append(f"- 对应重点产业集群（专栏2）：{'、'.join(report.clusters)}")
     if report.targets:
         lines += ["", f"## {TARGETS_HEADING}", ""]
-        lines += [f"- {c.quote}（{c.location}｜{c.title}）" for c in report.targets]
+        lines += [f"- {c.text}（{c.location}｜{c.title}）" for c in report.targets]
     for heading, clauses in report.groups:
         lines += ["", f"## {heading}", ""]
         for c in clauses:
             lines.append(
-                f"- 「{c.quote}」 —— {c.title}（{c.location}）；匹配：{text('、'.join(c.reasons)) if c.reasons else '语义相近'}"
+                f"- 「{c.text}」 —— {c.title}（{c.location}）；匹配：{text(reason_text(c.reasons))}"
             )
     return "\n".join(lines) + "\n"
 
 
+CSV_HEADER = ("分组", "所属条目", "条款原文", "出处", "匹配理由")
+
+
+def reason_text(reasons: tuple[str, ...]) -> str:
+    """Reasons as a reader writes them: 行业：船舶、城市：大连 (语义相近 when there is none)."""
+    return "、".join(r.replace(":", "：", 1) for r in reasons) or "语义相近"
+
+
 def to_csv(report: PolicyReport) -> str:
-    """One row per clause (the industry's targets first), for a spreadsheet; no BOM."""
+    """One row per clause (the industry's targets first), for a spreadsheet; no BOM. Chinese
+    headers, and only what a reader needs: no scores or other internals."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["chapter", "location", "title", "quote", "score", "reasons"])
+    writer.writerow(CSV_HEADER)
     for heading, clauses in ((TARGETS_HEADING, report.targets), *report.groups):
         for c in clauses:
-            row = [heading, c.location, c.title, c.quote, c.score, "；".join(c.reasons)]
+            row = [heading, c.item, c.quote, c.title, reason_text(c.reasons)]
             writer.writerow([spreadsheet_safe(v) for v in row])
     return buf.getvalue()

@@ -257,6 +257,11 @@ class Retriever:
             np.maximum.at(scores, self.index.sentence_paragraph, sentence_scores)
         return {key: float(s) for key, s in zip(self.index.paragraphs, scores, strict=True)}
 
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine of two texts under the first embedder (a word and a company's description)."""
+        first = next(iter(self.embedders))
+        return float(self.embedder_vector(first, a) @ self.embedder_vector(first, b))
+
     def sentence_scores(self, query: str) -> dict[tuple[str, int, int], float]:
         """Dense similarity of every sentence to ``query``: (location, paragraph index, n-th sentence
         of the paragraph) → score (first embedder; empty when the index has no sentence vectors)."""
