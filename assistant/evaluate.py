@@ -579,7 +579,9 @@ def evaluate_profiles(
                 "precision": round(sum(loc in relevant for loc in locations) / len(locations), 4)
                 if locations
                 else 0.0,
-                "precision_expected": round(sum(loc in case.expected for loc in locations) / len(locations), 4)
+                "precision_expected": round(
+                    sum(loc in case.expected for loc in locations) / len(locations), 4
+                )
                 if locations
                 else 0.0,
                 "must_quote": round(sum(quoted) / len(quoted), 4) if quoted else None,
@@ -845,7 +847,9 @@ def write_profile_outputs(profiles: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "profiles.json", out / "profiles.md"]
     paths[0].write_text(json.dumps(profiles, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    paths[1].write_text("# Enterprise policy matching\n\n" + "\n".join(profile_table(profiles)) + "\n", "utf-8")
+    paths[1].write_text(
+        "# Enterprise policy matching\n\n" + "\n".join(profile_table(profiles)) + "\n", "utf-8"
+    )
     return paths
 
 

@@ -65,6 +65,8 @@ def resolve_trait(name: str) -> str | None:
         if short == trait or short in words or any(w in name for w in (trait, *words)):
             return trait
     return None
+
+
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
 _ITEM_MARK = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[）)]|(\d+)\s*[.．、])\s*")
 TARGETS_HEADING = "所属产业的目标"
@@ -331,7 +333,9 @@ class PolicyMatcher:
         if not key:
             return []
         return [
-            c for c in self.cluster_names if match_key(c.removesuffix("产业集群")) in key or key in match_key(c)
+            c
+            for c in self.cluster_names
+            if match_key(c.removesuffix("产业集群")) in key or key in match_key(c)
         ]
 
     def nearest_clusters(self, text: str, terms: list[str]) -> list[str]:
@@ -464,9 +468,10 @@ class PolicyMatcher:
             reasons.append(f"{'行业' if industry else '业务'}:{shown}")
         city_item = bool(profile.city) and u.head_key.startswith(match_key(profile.city))
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
-        if not strength and not trait_hits and not (city_item and z >= MEANING_GATE):
-            if z < MEANING_ALONE or s.text == lead or s.text.rstrip("。") == lead:
-                return None  # a paragraph's bare lead is a sub-heading, not a clause on its own
+        bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
+        meaning_only = not strength and not trait_hits and not (city_item and z >= MEANING_GATE)
+        if meaning_only and (z < MEANING_ALONE or bare_lead):
+            return None
         if not strength and not trait_hits and not city_item:
             reasons.append("语义:相近")  # in for its meaning alone: say so
         score = strength + MEANING_WEIGHT * max(z, 0.0)
@@ -504,9 +509,7 @@ class PolicyMatcher:
 
     def _targets(self, scored: list[Clause], own: dict[tuple[str, int], str]) -> tuple[Clause, ...]:
         """The targets (营收规模达到…) of the company's clusters' items, each named by its item."""
-        return tuple(
-            c for c in scored if (c.location, c.paragraph) in own and _is_target(c.quote)
-        )[:5]
+        return tuple(c for c in scored if (c.location, c.paragraph) in own and _is_target(c.quote))[:5]
 
 
 def _calibrate(
@@ -599,9 +602,7 @@ def to_markdown(report: PolicyReport) -> str:
     for heading, clauses in report.groups:
         lines += ["", f"## {heading}", ""]
         for c in clauses:
-            lines.append(
-                f"- 「{c.text}」 —— {c.title}（{c.location}）；匹配：{text(reason_text(c.reasons))}"
-            )
+            lines.append(f"- 「{c.text}」 —— {c.title}（{c.location}）；匹配：{text(reason_text(c.reasons))}")
     return "\n".join(lines) + "\n"
 
 

@@ -169,7 +169,8 @@ class ClauseOut(BaseModel):
         description="Why it matched: the profile terms it shares, e.g. 行业:船舶, 城市:大连, 类型:民营."
     )
     item: str = Field(
-        "", description="The item or paragraph the clause belongs to, e.g. （四）核工业装备产业集群, 做强核能产业."
+        "",
+        description="The item or paragraph the clause belongs to, e.g. （四）核工业装备产业集群, 做强核能产业.",
     )
 
 
