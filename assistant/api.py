@@ -325,7 +325,12 @@ def _ask_response(answer: Answer) -> AskResponse:
 
 def _clause(c: Clause) -> ClauseOut:
     return ClauseOut(
-        location=c.location, title=c.title, quote=c.quote, score=c.score, reasons=list(c.reasons)
+        location=c.location,
+        title=c.title,
+        quote=c.quote,
+        score=c.score,
+        reasons=list(c.reasons),
+        item=c.item,
     )
 
 

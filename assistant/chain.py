@@ -118,7 +118,7 @@ class AnswerChain:
         tokenizer = retriever.index.tokenizer
         self.model = PlanModel(document, self.extractor, tokenizer)
         self.vocabulary = build_vocabulary(document, tokenizer)
-        self.matcher = PolicyMatcher(document, self.extractor, tokenizer)
+        self.matcher = PolicyMatcher(document, self.extractor, tokenizer, self.model, retriever)
         self.llm = llm
         self.chain: Runnable[State, State] = (
             _timed("condense", self._condense)

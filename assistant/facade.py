@@ -146,8 +146,7 @@ class Assistant:
         if len(text) > 4 * self.settings.max_question_chars:
             raise InputError("企业信息过长，请精简描述。")
         self.matcher.check(profile)  # before the slow part
-        dense = self.retriever.paragraph_scores(text) if text else {}
-        return self.matcher.match(profile, dense, k)
+        return self.matcher.match(profile, None, k)  # the matcher reads meaning through the retriever
 
     # ------------------------------------------------------------------ reading
 

@@ -13,32 +13,84 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .errors import InputError
 from .extractive import Dense, Extractor, Sentence
 from .feedback import spreadsheet_safe
-from .normalize import match_key
-from .parse import Document
+from .normalize import int_to_cn, match_key
+from .parse import Document, Location
 from .query import PREFECTURES, content_terms
-from .tokens import Tokenizer
+from .tokens import Tokenizer, prepare
+
+if TYPE_CHECKING:
+    from .answering.model import PlanModel
+
+_K = TypeVar("_K")
+_Sims = dict[tuple[str, int, int], float]  # (location, paragraph, n-th sentence) → similarity
 
 CITIES = PREFECTURES  # a profile names one of the 14 cities
+# Data: the words that name each type of firm in the plan. A paragraph whose lead, or a box whose
+# title, uses one is about that type of firm (专栏13 助力民营企业发展行动, 提升国资国企竞争力。);
+# a sentence that uses one speaks to it.
 TRAITS: dict[str, tuple[str, ...]] = {
     "民营": ("民营", "民间投资", "非公"),
     "专精特新": ("专精特新", "小巨人", "单项冠军"),
     "高新技术": ("高新技术企业", "科技型", "高企"),
     "外贸": ("外贸", "出口", "跨境", "进出口"),
-    "中小企业": ("中小企业", "中小微", "小微"),
+    "中小企业": ("中小企业", "中小微"),
+    "小微": ("小微", "个体工商户"),
     "国有": ("国有企业", "国企", "国资"),
     "外资": ("外资", "外商"),
     "农业经营主体": ("新型农业经营主体", "合作社", "家庭农场"),
+    "央企": ("中央企业", "央企"),
+    "龙头企业": ("龙头企业", "链主"),
+    "创业企业": ("创业", "初创", "孵化"),
+    "高成长": ("高成长", "瞪羚", "独角兽"),
 }
-_CLUSTER_SPLIT = re.compile(r"\d+[.．]\s*")
+
+
+def resolve_trait(name: str) -> str | None:
+    """The type of firm a name means: a type (民营), one of its words (出口 → 外贸, 国企 → 国有), or
+    either with 企业 (小微企业, 外商投资企业); None for an unknown one."""
+    name = name.strip()
+    if name in TRAITS:
+        return name
+    short = name.removesuffix("企业")
+    for trait, words in TRAITS.items():
+        if short == trait or short in words or any(w in name for w in (trait, *words)):
+            return trait
+    return None
+
+
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
+_ITEM_MARK = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[）)]|(\d+)\s*[.．、])\s*")
 TARGETS_HEADING = "所属产业的目标"
-_GENERIC = frozenset({"产业", "集群", "产业集群", "发展", "企业", "建设", "推进", "加快"})
+
+# A word of the profile the plan uses in more sentences than this is generic (装备 88, 特色 90,
+# 加工 71, 企业 158 of 2,465): it never makes a match.
+DF_GENERIC = 40
+# A word in at most this many sentences is specific to the few places that use it (液流电池,
+# 佟二堡, 大石桥); other words count in a sentence only when the sentence is also closer in
+# meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
+# chip designer).
+DF_RARE = 3
+MEANING_GATE = -0.2  # calibrated similarity: the median sentence is 0, this query's best 1
+TERM_MEANING = 0.15  # cosine of a common word and the company's text for the word to count
+MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
+CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
+CITY_BONUS = 2.5
+TRAIT_BONUS = 1.0
+MEANING_WEIGHT = 3.0
+PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
+CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
+MAX_CLUSTERS = 2
+PER_LOCATION = 2
+TRAIT_SHARE = 0.4  # at most this share of a report is kept for the company's types of firm
 
 
 @dataclass(frozen=True)
@@ -53,16 +105,28 @@ class Profile:
 class Clause:
     location: str
     title: str
-    quote: str
+    quote: str  # one sentence of the plan, verbatim
     score: float
-    reasons: tuple[str, ...]  # the profile terms it shares, e.g. ("行业:船舶", "城市:大连"), or "语义:相近"
+    reasons: tuple[str, ...]  # why it matched, e.g. ("行业:船舶", "城市:大连"), or "语义:相近"
     paragraph: int = -1  # index in the location's paragraphs (a sentence may recur within a box)
+    item: str = ""  # the item or paragraph it belongs to: （四）核工业装备产业集群, 做强核能产业
+
+    @property
+    def text(self) -> str:
+        """The quote named by its item: 「（四）核工业装备产业集群：到2030年，集群营收规模达到…」."""
+        if not self.item or _unnumbered(self.quote).startswith(_unnumbered(self.item)):
+            return self.quote
+        return f"{self.item}：{self.quote}"
+
+
+def _unnumbered(text: str) -> str:
+    return match_key(_ITEM_MARK.sub("", text, count=1))
 
 
 @dataclass(frozen=True)
 class PolicyReport:
     profile: Profile
-    clusters: tuple[str, ...]  # the 专栏2 clusters the profile belongs to
+    clusters: tuple[str, ...]  # the 专栏2 clusters the profile belongs to (named, or nearest)
     groups: tuple[tuple[str, tuple[Clause, ...]], ...]  # (chapter heading, clauses), chapters ranked
     targets: tuple[Clause, ...] = field(default_factory=tuple)
 
@@ -71,42 +135,160 @@ class PolicyReport:
         return tuple(sorted((c for _, cs in self.groups for c in cs), key=lambda c: -c.score))
 
 
+class Semantics(Protocol):
+    """What the matcher needs of the retriever: similarities of the plan's units to a text."""
+
+    def paragraph_scores(self, query: str) -> Dense: ...
+
+    def sentence_scores(self, query: str) -> dict[tuple[str, int, int], float]: ...
+
+    def similarity(self, a: str, b: str) -> float: ...
+
+
 def clusters(doc: Document) -> tuple[str, ...]:
     """The 22 industrial clusters of 专栏2, as printed."""
     names: list[str] = []
     for p in doc["box2"].paragraphs:
-        for piece in _CLUSTER_SPLIT.split(p.text):
+        for piece in re.split(r"\d+[.．]\s*", p.text):
             name = piece.strip().rstrip("；;。")
             if name.endswith("产业集群"):
                 names.append(name)
     return tuple(names)
 
 
-def _industry_terms(
-    industry: str, cluster_names: tuple[str, ...], tokenizer: Tokenizer
-) -> tuple[list[str], list[str]]:
-    """Terms for an industry, and the clusters it names: 船舶与海工装备产业集群 → 船舶, 海工装备."""
-    key = match_key(industry)
-    named = [
-        c
-        for c in cluster_names
-        if match_key(c.removesuffix("产业集群")) in key or (key and key in match_key(c))
-    ]
-    terms: list[str] = []
-    for name in named or [industry]:
-        core = name.removesuffix("产业集群")
-        terms += [t for t in re.split(r"[与和及、]", core) if len(t) >= 2]
-        terms.append(core)
-    terms += list(content_terms(industry, tokenizer))
-    return [t for t in dict.fromkeys(terms) if t not in _GENERIC and len(t) >= 2], named
+def item_label(location: Location, paragraph: int) -> str:
+    """The item a paragraph belongs to, as the plan numbers it: （四）核工业装备产业集群 in a box,
+    the paragraph's lead (做强核能产业) in a section, else the location's own title."""
+    if not 0 <= paragraph < len(location.paragraphs):
+        return location.title
+    p = location.paragraphs[paragraph]
+    text = p.text.strip()
+    lead = (p.lead or "").strip().rstrip("。；;：:")
+    mark = _ITEM_MARK.match(text)
+    if mark:
+        number = f"（{mark.group(1)}）" if mark.group(1) else f"{mark.group(2)}. "
+        head = lead or re.split(r"[。；;：:，,]", text[mark.end() :], maxsplit=1)[0]
+        return f"{number}{head}" if len(head) <= 30 else location.title
+    if lead and len(lead) <= 30:
+        return lead
+    return f"{_kind_prefix(location)}{location.title}"
+
+
+def _kind_prefix(location: Location) -> str:
+    if location.kind == "box":
+        return f"专栏{location.number} "
+    if location.kind == "section":
+        return f"第{int_to_cn(location.number)}节 "
+    return ""
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence of the plan with what the matcher reads around it."""
+
+    sentence: Sentence
+    n: int  # its place in its paragraph
+    item: str
+    head_key: str  # match_key of its paragraph's lead or its location's title: the subject
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.sentence.location.id, self.sentence.paragraph_index)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A profile as the matcher reads it."""
+
+    text: str  # industry and description
+    terms: tuple[str, ...]  # its words that can make a match
+    industry: frozenset[str]  # those naming its industry (the industry field, its cluster's name)
+    gated: frozenset[str]  # industry words that count only in sentences close in meaning (钢铁)
+    unrelated: frozenset[str]  # common words not about the company's business (控制, 配套)
+    own: dict[tuple[str, int], str]  # the paragraphs of its clusters' items → cluster
+    named: bool  # the industry names its cluster (else the cluster is the nearest one)
+    city: str
+    traits: tuple[str, ...]
 
 
 class PolicyMatcher:
-    def __init__(self, document: Document, extractor: Extractor, tokenizer: Tokenizer) -> None:
+    def __init__(
+        self,
+        document: Document,
+        extractor: Extractor,
+        tokenizer: Tokenizer,
+        model: PlanModel | None = None,
+        semantics: Semantics | None = None,
+    ) -> None:
         self.doc = document
         self.extractor = extractor
         self.tokenizer = tokenizer
+        self.model = model
+        self.semantics = semantics
         self.cluster_names = clusters(document)
+        self._token_cache: dict[str, frozenset[str]] = {}
+
+    # ------------------------------------------------------------------ the plan, read once
+
+    @cached_property
+    def units(self) -> list[_Unit]:
+        out: list[_Unit] = []
+        for loc in self.doc.locations:
+            counts: dict[int, int] = {}
+            for s in self.extractor.sentences[loc.id]:
+                n = counts.get(s.paragraph_index, 0)
+                counts[s.paragraph_index] = n + 1
+                lead = loc.paragraphs[s.paragraph_index].lead
+                head = match_key(lead) if lead else match_key(loc.title)
+                out.append(_Unit(s, n, item_label(loc, s.paragraph_index), head))
+        return out
+
+    @cached_property
+    def cluster_items(self) -> dict[str, frozenset[tuple[str, int]]]:
+        """Each cluster's own paragraphs: its item in 专栏3/专栏4 (（四）核工业装备产业集群。…), or for
+        a cluster without one the box named after it (未来产业集群 → 专栏5 未来产业布局)."""
+        out: dict[str, frozenset[tuple[str, int]]] = {}
+        for name in self.cluster_names:
+            key, short = match_key(name), match_key(name.removesuffix("产业集群"))
+            paragraphs = {
+                (loc.id, i)
+                for loc in self.doc.boxes
+                for i, p in enumerate(loc.paragraphs)
+                if p.lead and match_key(p.lead) == key and p.text.count("产业集群") == 1
+            }
+            if not paragraphs:
+                paragraphs = {
+                    (loc.id, i)
+                    for loc in self.doc.boxes
+                    if short in match_key(loc.title)
+                    for i in range(len(loc.paragraphs))
+                }
+            out[name] = frozenset(paragraphs)
+        return out
+
+    @cached_property
+    def _cluster_text(self) -> dict[str, str]:
+        return {
+            name: match_key(name) + "".join(match_key(self.doc[loc].paragraphs[i].text) for loc, i in items)
+            for name, items in self.cluster_items.items()
+        }
+
+    @cached_property
+    def trait_paragraphs(self) -> dict[str, frozenset[tuple[str, int]]]:
+        """For each type of firm, the paragraphs about it: led by one of its words, or in a box
+        whose title has one (every item of 专栏13 助力民营企业发展行动 is for private firms)."""
+        out: dict[str, frozenset[tuple[str, int]]] = {}
+        for trait, words in TRAITS.items():
+            found: set[tuple[str, int]] = set()
+            for loc in self.doc.locations:
+                whole = loc.kind == "box" and any(w in loc.title for w in words)
+                for i, p in enumerate(loc.paragraphs):
+                    if whole or (p.lead and any(w in p.lead for w in words)):
+                        found.add((loc.id, i))
+            out[trait] = frozenset(found)
+        return out
+
+    # ------------------------------------------------------------------ checks
 
     @staticmethod
     def check(profile: Profile) -> None:
@@ -115,116 +297,246 @@ class PolicyMatcher:
             raise InputError("请至少填写所属行业或企业简介中的一项。")
         if profile.city and profile.city.removesuffix("市") not in CITIES:
             raise InputError(f"城市须为辽宁省14个地级市之一：{'、'.join(CITIES)}。")
-        unknown = [t for t in profile.traits if t not in TRAITS]
+        unknown = [t for t in profile.traits if resolve_trait(t) is None]
         if unknown:
             raise InputError(f"未知的企业类型 {'、'.join(unknown)}：可选 {'、'.join(TRAITS)}。")
 
-    def match(self, profile: Profile, dense: Dense, k: int = 20) -> PolicyReport:
-        """The ``k`` best clauses for ``profile`` (``dense``: paragraph similarities to it), by chapter."""
+    # ------------------------------------------------------------------ the profile
+
+    def _terms(self, text: str) -> list[str]:
+        """The profile's words that can make a match: real words (not 基新), not city names, used
+        somewhere in the plan but not all over it."""
+        out = []
+        for t in content_terms(text, self.tokenizer):
+            if t in CITIES:
+                continue
+            df = self._df(t)
+            if 1 <= df <= DF_GENERIC and (self.tokenizer.is_word(t) or (len(t) >= 3 and df <= DF_RARE)):
+                out.append(t)
+        return out
+
+    def _tokens(self, text: str) -> frozenset[str]:
+        found = self._token_cache.get(text)
+        if found is None:
+            found = self._token_cache[text] = frozenset(self.tokenizer.tokens(text))
+        return found
+
+    def _uses(self, text: str, key: str, term: str) -> bool:
+        """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not 动系统 (线控制动系统)."""
+        return match_key(term) in key and prepare(term) in self._tokens(text)
+
+    def _df(self, term: str) -> int:
+        return round((len(self.units) + 1) / math.exp(self.extractor.idf(term)) - 0.5)
+
+    def _named_clusters(self, industry: str) -> list[str]:
+        key = match_key(industry)
+        if not key:
+            return []
+        return [
+            c
+            for c in self.cluster_names
+            if match_key(c.removesuffix("产业集群")) in key or key in match_key(c)
+        ]
+
+    def nearest_clusters(self, text: str, terms: list[str]) -> list[str]:
+        """The cluster a free-text industry belongs to: the one whose own item uses the industry's
+        specific words (weighted by how rare they are in the plan) and is closest in meaning; when
+        no item shares a word, the one clearly closest in meaning, if any."""
+        scores = self.semantics.paragraph_scores(text) if self.semantics else {}
+        ranked: list[tuple[float, float, str]] = []
+        for name, items in self.cluster_items.items():
+            lexical = sum(self.extractor.idf(t) for t in terms if match_key(t) in self._cluster_text[name])
+            meaning = max((scores.get(k, 0.0) for k in items), default=0.0)
+            ranked.append((lexical, meaning, name))
+        with_words = sorted((r for r in ranked if r[0] > 0), key=lambda r: -(r[0] + 10 * r[1]))
+        if with_words:
+            return [with_words[0][2]]
+        by_meaning = sorted(ranked, key=lambda r: -r[1])
+        if len(by_meaning) > 1 and by_meaning[0][1] - by_meaning[1][1] >= CLUSTER_MARGIN:
+            return [by_meaning[0][2]]
+        return []
+
+    def _similarities(self, text: str, dense: Dense | None) -> tuple[_Sims, _Sims]:
+        """Each sentence's closeness in meaning to the company, calibrated (median 0, best 1): its
+        own, and read in its paragraph ("推进朝阳钒钛资源开发" says little alone)."""
+        if self.semantics is not None:
+            raw = self.semantics.sentence_scores(text)
+            if raw:
+                own, context = _calibrate(raw), _calibrate(self.semantics.paragraph_scores(text))
+                return own, {k: max(z, PARAGRAPH_SHARE * context.get(k[:2], 0.0)) for k, z in own.items()}
+        paragraphs = _calibrate(dense or {})
+        both = {(u.key[0], u.key[1], u.n): paragraphs.get(u.key, 0.0) for u in self.units}
+        return both, both
+
+    # ------------------------------------------------------------------ matching
+
+    def match(self, profile: Profile, dense: Dense | None = None, k: int = 20) -> PolicyReport:
+        """The ``k`` best clauses for ``profile``, by chapter (``dense``: paragraph similarities to
+        the profile, used when the matcher has no :class:`Semantics` of its own)."""
         self.check(profile)
-        city = profile.city.removesuffix("市")
-        industry_terms, named = _industry_terms(profile.industry, self.cluster_names, self.tokenizer)
-        desc_terms = [t for t in content_terms(profile.description, self.tokenizer) if t not in _GENERIC]
-        trait_terms = {t: TRAITS[t] for t in dict.fromkeys(profile.traits)}
-        dense = calibrated(dense)
-        scored: list[Clause] = []
-        for sentences in self.extractor.sentences.values():
-            for s in sentences:
-                clause = self._score(s, industry_terms, desc_terms, city, trait_terms, dense)
-                if clause:
-                    scored.append(clause)
+        text = "。".join(x.strip() for x in (profile.industry, profile.description) if x.strip())
+        industry_terms = self._terms(profile.industry)
+        description_terms = self._terms(profile.description)
+        named = self._named_clusters(profile.industry)
+        if named:
+            chosen = named
+        elif industry_terms:
+            chosen = self.nearest_clusters(profile.industry, industry_terms)
+        else:
+            chosen = self.nearest_clusters(profile.description, description_terms)
+        # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
+        # its single words (钢铁, 精深) only where the sentence is also close in meaning
+        gated: list[str] = []
+        for name in chosen:
+            core = name.removesuffix("产业集群")
+            parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2] + [core]
+            industry_terms += [t for t in parts if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
+            words = [t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)]
+            gated += [t for t in words if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
+        industry_terms += gated
+        terms = list(dict.fromkeys(industry_terms + description_terms))
+        # a common word counts only when it is about the company's business in meaning: 芯片 for a
+        # chip designer, not 控制 (合理控制开发强度); 钢铁 for a steelmaker, not 精深 (农产品精深加工)
+        checked = [t for t in terms if (t not in industry_terms or t in gated) and self._df(t) > DF_RARE]
+        unrelated = frozenset(
+            t for t in checked if self.semantics and self.semantics.similarity(t, text) < TERM_MEANING
+        )
+        own = {k: name for name in chosen for k in self.cluster_items[name]}
+        if not named:  # a box standing for a cluster (专栏5 for 未来产业) counts by its matching items
+            own = {
+                k: name
+                for k, name in own.items()
+                if len(self.cluster_items[name]) == 1
+                or any(match_key(t) in match_key(self.doc[k[0]].paragraphs[k[1]].text) for t in terms)
+            }
+        read = _Read(
+            text=text,
+            terms=tuple(dict.fromkeys(industry_terms + terms)),
+            industry=frozenset(industry_terms),
+            own=own,
+            gated=frozenset(gated),
+            unrelated=unrelated,
+            named=bool(named),
+            city=profile.city.removesuffix("市"),
+            traits=tuple(dict.fromkeys(t for t in map(resolve_trait, profile.traits) if t)),
+        )
+        similarity = self._similarities(text, dense)
+        scored = [c for u in self.units if (c := self._score(u, read, *similarity))]
         scored.sort(key=lambda c: -c.score)
-        top = _select(_dedupe(scored), k, tuple(trait_terms))
-        targets = tuple(
-            c for c in _dedupe(scored) if _is_target(c.quote) and any(r.startswith("行业") for r in c.reasons)
-        )[:5]
+        scored = _dedupe(scored)
+        top = _select(scored, k, read.traits)
+        targets = self._targets(scored, read.own)
         groups: dict[str, list[Clause]] = {}
         for c in top:
             groups.setdefault(self.doc[c.location].title_path[0], []).append(c)
         ranked = sorted(groups.items(), key=lambda kv: -max(c.score for c in kv[1]))
-        return PolicyReport(profile, tuple(named), tuple((h, tuple(cs)) for h, cs in ranked), targets)
+        return PolicyReport(profile, tuple(chosen), tuple((h, tuple(cs)) for h, cs in ranked), targets)
 
     def _score(
         self,
-        s: Sentence,
-        industry: list[str],
-        description: list[str],
-        city: str,
-        traits: dict[str, tuple[str, ...]],
-        dense: Dense,
+        u: _Unit,
+        profile: _Read,
+        own: _Sims,
+        similarity: _Sims,
     ) -> Clause | None:
-        key = s.key
-        context = s.lead_key  # a paragraph's opening names the subject of its later sentences
+        s = u.sentence
+        if len(s.text) < 12 or _HEADING.match(s.text):
+            return None  # a bare sub-heading or list label is not a clause
+        z = similarity.get((u.key[0], u.key[1], u.n), 0.0)
+        alone = own.get((u.key[0], u.key[1], u.n), 0.0)
         reasons: list[str] = []
-        score = 0.0
-        for t in industry:
-            tk = match_key(t)
-            if tk in key:
-                score += 2.0 + 0.1 * len(tk)
-                reasons.append(f"行业:{t}")
-            elif tk in context:
-                score += 1.0
-                reasons.append(f"行业:{t}")
-        for t in description:
-            if match_key(t) in key:
-                score += 0.8 * max(self.extractor.idf(t), 0.3) / 3
-                reasons.append(f"业务:{t}")
-        trait_hits = [t for t, words in traits.items() if any(w in s.text for w in words)]
-        relevant = bool(reasons) or bool(trait_hits)
-        similarity = dense.get((s.location.id, s.paragraph_index), 0.0)
-        if not relevant and similarity < 0.86:
-            return None  # shares neither the company's terms nor its type, nor is close in meaning
-        if not relevant:
-            reasons.append("语义:相近")  # in only for its meaning: say so, so every clause has a reason
-        score += max(similarity - 0.8, 0) * 10
-        if city and city in s.text and relevant:
-            # clauses naming the company's city rank above general ones, but the city alone does
-            # not make a clause relevant (大连 + 户外运动目的地 is not about a shipbuilder)
-            score += 2.5
-            reasons.append(f"城市:{city}")
+        strength = 0.0
+        cluster = profile.own.get(u.key)
+        if cluster:
+            strength += CLUSTER_ITEM if profile.named else CLUSTER_ITEM / 2
+            reasons.append(f"行业:{cluster}")
+        lead = s.location.paragraphs[s.paragraph_index].lead or ""
+        for t in profile.terms:
+            industry = t in profile.industry
+            in_sentence = self._uses(s.text, s.key, t)
+            if not (in_sentence or (lead and self._uses(lead, u.head_key, t))):
+                continue
+            rare = self._df(t) <= DF_RARE
+            if t in profile.unrelated:
+                continue
+            if (not industry or t in profile.gated) and not rare and alone < MEANING_GATE and not cluster:
+                continue  # a common word in a sentence about something else
+            # a word only a few places use (中德, 佟二堡, 液流电池) says most about the company
+            weight = self.extractor.idf(t) / (2 if rare else 3)
+            strength += weight * (1.0 if in_sentence else 0.7) + (1.0 if industry else 0.0)
+            shown = self._shown(t, profile.text, s.text if in_sentence else lead)
+            reasons.append(f"{'行业' if industry else '业务'}:{shown}")
+        city_item = bool(profile.city) and u.head_key.startswith(match_key(profile.city))
+        trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
+        bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
+        meaning_only = not strength and not trait_hits and not (city_item and z >= MEANING_GATE)
+        if meaning_only and (z < MEANING_ALONE or bare_lead):
+            return None
+        if not strength and not trait_hits and not city_item:
+            reasons.append("语义:相近")  # in for its meaning alone: say so
+        score = strength + MEANING_WEIGHT * max(z, 0.0)
+        if profile.city and (city_item or (strength and profile.city in s.text)):
+            # the city ranks a clause on the company's industry (or the city's own item, 专栏19),
+            # never makes one: 大连 + 户外运动目的地 is not about a shipbuilder
+            score += CITY_BONUS
+            reasons.append(f"城市:{profile.city}")
         for trait in trait_hits:
-            score += 1.0
+            # a paragraph or box about the type of firm outranks a passing mention (民营文艺团体)
+            score += TRAIT_BONUS * (2 if u.key in self.trait_paragraphs[trait] else 1)
             reasons.append(f"类型:{trait}")
         if _is_target(s.text):
             score += 0.5
-        if len(s.text) < 12 or _HEADING.match(s.text):
-            return None  # a bare sub-heading or list label is not a clause
         return Clause(
-            s.location.id, s.location.path, s.text, round(score, 3), _tidy(reasons), s.paragraph_index
+            s.location.id,
+            s.location.path,
+            s.text,
+            round(score, 3),
+            _tidy(reasons),
+            s.paragraph_index,
+            u.item,
         )
 
+    def _shown(self, term: str, profile: str, text: str) -> str:
+        """The term as a reason: the longest word of the sentence that has it and that the profile
+        uses too (液化天然气 for 天然气), so a reason reads as the words both use."""
+        key = prepare(profile)
+        words = [w for w in self._tokens(text) if term in w and w in key and self.tokenizer.is_word(w)]
+        return max(words, key=len, default=term)
 
-def calibrated(dense: Dense, median: float = 0.80, top: float = 0.90) -> Dense:
-    """Similarities mapped so that this query's median paragraph scores ``median`` and its best ``top``.
+    def _speaks_to(self, u: _Unit, trait: str) -> bool:
+        """Whether a sentence is for a type of firm: in a paragraph or box about it, or naming it."""
+        return u.key in self.trait_paragraphs[trait] or any(w in u.sentence.text for w in TRAITS[trait])
 
-    The thresholds below (0.86, ``similarity - 0.8``) were set on multilingual-e5 cosines, which sit
-    around 0.80 (median) to 0.90 (best); USE cosines spread over 0.1-0.7. Mapping each query's own
-    median and best onto the e5 range keeps the thresholds meaningful for any embedder (for e5 it is
-    close to the identity). Measured on evals/profiles.jsonl with USE: recall@10 0.769 → 0.811,
-    precision@10 0.464 → 0.486, must-quote 0.762 → 0.857 (e5 uncalibrated: 0.825 / 0.493 / 0.833).
-    """
-    if not dense:
-        return dense
-    values = sorted(dense.values())
+    def _targets(self, scored: list[Clause], own: dict[tuple[str, int], str]) -> tuple[Clause, ...]:
+        """The targets (营收规模达到…) of the company's clusters' items, each named by its item."""
+        return tuple(c for c in scored if (c.location, c.paragraph) in own and _is_target(c.quote))[:5]
+
+
+def _calibrate(
+    scores: dict[_K, float],
+) -> dict[_K, float]:
+    """Similarities mapped so that this query's median unit scores 0 and its best 1: cosines of
+    different embedders (USE 0.1-0.7, e5 0.8-0.9) and of short and long profiles compare."""
+    if not scores:
+        return {}
+    values = sorted(scores.values())
     mid, best = values[len(values) // 2], values[-1]
     span = max(best - mid, 1e-9)
-    return {key: median + (top - median) * (s - mid) / span for key, s in dense.items()}
-
-
-PER_LOCATION = 2
+    return {key: (s - mid) / span for key, s in scores.items()}
 
 
 def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clause]:
-    """The best ``k`` clauses, at most two per location, and the best clause for each trait.
+    """The best ``k`` clauses, at most two per location, and the best clauses for each trait.
 
     A report that is all one box tells the company less than one that also shows the section that
     names its industry and the measures for its type of firm (民营, 专精特新, 外贸…).
     """
+    per_trait = max(1, min(int(TRAIT_SHARE * k) // max(len(traits), 1), k // 5))
     chosen: list[Clause] = []
     for trait in traits:
-        best = next((c for c in clauses if f"类型:{trait}" in c.reasons), None)
-        if best and best not in chosen:
-            chosen.append(best)
+        for c in [c for c in clauses if f"类型:{trait}" in c.reasons and c not in chosen][:per_trait]:
+            if sum(x.location == c.location for x in chosen) < PER_LOCATION:
+                chosen.append(c)
     per_loc: dict[str, int] = {}
     for c in chosen:
         per_loc[c.location] = per_loc.get(c.location, 0) + 1
@@ -286,23 +598,30 @@ def to_markdown(report: PolicyReport) -> str:
         lines.append(f"- 对应重点产业集群（专栏2）：{'、'.join(report.clusters)}")
     if report.targets:
         lines += ["", f"## {TARGETS_HEADING}", ""]
-        lines += [f"- {c.quote}（{c.location}｜{c.title}）" for c in report.targets]
+        lines += [f"- {c.text}（{c.location}｜{c.title}）" for c in report.targets]
     for heading, clauses in report.groups:
         lines += ["", f"## {heading}", ""]
         for c in clauses:
-            lines.append(
-                f"- 「{c.quote}」 —— {c.title}（{c.location}）；匹配：{text('、'.join(c.reasons)) if c.reasons else '语义相近'}"
-            )
+            lines.append(f"- 「{c.text}」 —— {c.title}（{c.location}）；匹配：{text(reason_text(c.reasons))}")
     return "\n".join(lines) + "\n"
 
 
+CSV_HEADER = ("分组", "所属条目", "条款原文", "出处", "匹配理由")
+
+
+def reason_text(reasons: tuple[str, ...]) -> str:
+    """Reasons as a reader writes them: 行业：船舶、城市：大连 (语义相近 when there is none)."""
+    return "、".join(r.replace(":", "：", 1) for r in reasons) or "语义相近"
+
+
 def to_csv(report: PolicyReport) -> str:
-    """One row per clause (the industry's targets first), for a spreadsheet; no BOM."""
+    """One row per clause (the industry's targets first), for a spreadsheet; no BOM. Chinese
+    headers, and only what a reader needs: no scores or other internals."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["chapter", "location", "title", "quote", "score", "reasons"])
+    writer.writerow(CSV_HEADER)
     for heading, clauses in ((TARGETS_HEADING, report.targets), *report.groups):
         for c in clauses:
-            row = [heading, c.location, c.title, c.quote, c.score, "；".join(c.reasons)]
+            row = [heading, c.item, c.quote, c.title, reason_text(c.reasons)]
             writer.writerow([spreadsheet_safe(v) for v in row])
     return buf.getvalue()

@@ -257,6 +257,27 @@ class Retriever:
             np.maximum.at(scores, self.index.sentence_paragraph, sentence_scores)
         return {key: float(s) for key, s in zip(self.index.paragraphs, scores, strict=True)}
 
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine of two texts under the first embedder (a word and a company's description)."""
+        first = next(iter(self.embedders))
+        return float(self.embedder_vector(first, a) @ self.embedder_vector(first, b))
+
+    def sentence_scores(self, query: str) -> dict[tuple[str, int, int], float]:
+        """Dense similarity of every sentence to ``query``: (location, paragraph index, n-th sentence
+        of the paragraph) → score (first embedder; empty when the index has no sentence vectors)."""
+        first = next(iter(self.embedders), None)
+        if first is None or first not in self.index.dense_sentences or not self.index.paragraphs:
+            return {}
+        scores = self.index.dense_sentences[first] @ self.embedder_vector(first, query)
+        out: dict[tuple[str, int, int], float] = {}
+        previous, n = -1, 0
+        for row, paragraph in enumerate(self.index.sentence_paragraph):
+            n = n + 1 if paragraph == previous else 0
+            previous = int(paragraph)
+            location, index = self.index.paragraphs[previous]
+            out[(location, index, n)] = float(scores[row])
+        return out
+
     def embedder_ranking(
         self, embedder_id: str, query: str, n: int = CANDIDATES, unit: str = "paragraphs"
     ) -> list[tuple[int, float]]:

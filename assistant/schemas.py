@@ -168,6 +168,10 @@ class ClauseOut(BaseModel):
     reasons: list[str] = Field(
         description="Why it matched: the profile terms it shares, e.g. 行业:船舶, 城市:大连, 类型:民营."
     )
+    item: str = Field(
+        "",
+        description="The item or paragraph the clause belongs to, e.g. （四）核工业装备产业集群, 做强核能产业.",
+    )
 
 
 class ClauseGroupOut(BaseModel):

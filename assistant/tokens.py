@@ -41,10 +41,14 @@ class Tokenizer:
         for term in self.user_terms:
             self._jieba.add_word(prepare(term), freq=2000)
 
-    def is_word(self, word: str) -> bool:
-        """A word of jieba's general dictionary (or the plan's), as opposed to a chance pair."""
+    def is_word(self, term: str) -> bool:
+        """A word of jieba's dictionary or of the plan's own terms, not a pair of characters its HMM
+        guessed at (生物基新材料 → 基新)."""
+        word = prepare(term)
+        if word in self.user_terms:
+            return True
         self._jieba.check_initialized()
-        return self._jieba.FREQ.get(word, 0) > 0
+        return bool(self._jieba.FREQ.get(word))
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """The precise cut of ``text`` with jieba's part-of-speech flags (v verb, n noun, m numeral…)."""

@@ -338,7 +338,7 @@ def _clause_html(i: int, c: Clause, target: bool = False) -> str:
     chip = chip_button(i, cite, prefix="policy-chip", label=f"原文 · {c.location}", paragraph=c.paragraph)
     return (
         f'<div class="clause{" target" if target else ""}" data-location="{html.escape(c.location)}">'
-        f'<div class="clause-quote">「{html.escape(c.quote)}」</div>'
+        f'<div class="clause-quote">「{html.escape(c.text)}」</div>'
         f'<div class="clause-meta">{chip}<span class="clause-title">{html.escape(c.title)}</span></div>'
         f'<div class="clause-reasons"><span class="reasons-label">匹配理由：</span>'
         f"{_reasons_html(c.reasons)}</div></div>"
