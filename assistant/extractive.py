@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
-from .answering.weights import MIN_COVERAGE, NEAR_COVERAGE
+from .answering.weights import MIN_COVERAGE, NEAR_COVERAGE, RARE_TERM
 from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
 from .normalize import match_key, normalize_years
@@ -256,12 +256,49 @@ class Extractor:
                 quotes.insert(0, Sentence(s.location, s.paragraph_index, s.lead))
             body = "".join(x.text for x in quotes)
             return Draft(q.kind, False, f"根据{s.location.cite}：{body}", cite_sentences(quotes))
+        anchored = self._anchored(q) if strict else None
+        if anchored is not None:
+            return Draft(
+                q.kind, False, f"根据{anchored.location.cite}：{anchored.text}", cite_sentences([anchored])
+            )
         if not strict and _open_question(q):
             return self._open(q, ranked)
         if q.inherited_unit and q.unit:
             # a follow-up borrowed the previous question's unit: any figure will do
             return self._figure_or_fact(replace(q, unit=None, inherited_unit=False), ranked, hits, dense)
         return self._abstain(q, ranked)
+
+    def _anchored(self, q: Question) -> Sentence | None:
+        """The figure or time asked of a term the plan uses in very few sentences, wherever it is.
+
+        Spoken questions wrap their subject in words the plan never uses ("我妈瘫床上好几年了
+        长期护理保险到底啥时候能覆盖所有人"), which keep every sentence below MIN_COVERAGE; but a
+        term this rare names one thing, and its sentence that gives the asked figure or time
+        answers. The term is the question's longest run of adjacent subject words the plan writes.
+        """
+        key = match_key(q.text)
+        positions = sorted((key.find(match_key(t)), match_key(t)) for t in q.terms if match_key(t) in key)
+        anchors: list[str] = []
+        for i in range(len(positions)):
+            run = positions[i][1]
+            for j in range(i + 1, len(positions)):
+                if positions[j][0] != positions[i][0] + len(run):
+                    break
+                run += positions[j][1]
+            if len(run) >= 3 and 0 < self._df(run) <= RARE_TERM:
+                anchors.append(run)
+        found = [
+            s
+            for sents in self.sentences.values()
+            for s in sents
+            if any(a in s.key for a in anchors) and "\t" not in s.text and self._satisfies(q, s)
+        ]
+        if not found:
+            return None
+        return max(found, key=lambda s: self.coverage(q.terms, s))
+
+    def _df(self, key: str) -> int:
+        return sum(1 for k in self._all_keys if key in k)
 
     def _where(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Draft:
         if "专栏" in q.text:  # "在哪个专栏": only boxes answer

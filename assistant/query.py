@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .answering.lexicon import lexicon
 from .normalize import cn_to_int, match_key, normalize_years
 from .parse import Document
 from .tokens import Tokenizer
@@ -250,6 +251,7 @@ def content_terms(text: str, tokenizer: Tokenizer) -> tuple[str, ...]:
         tok = _trim_particles(tok, tokenizer)
         if (
             tok in FILLER
+            or tok in lexicon().when  # 啥时候 frames the question, it is not its subject
             or tok.isdigit()
             or tok in UNITS
             or (len(tok) < 2 and not re.match(r"[a-z0-9]", tok))

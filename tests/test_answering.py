@@ -71,6 +71,15 @@ def test_two_character_typos_only_where_they_read_as_the_plan(assistant: Assista
         assert normalize_question(question, vocabulary) == question
 
 
+def test_short_forms_become_the_plan_s_term(assistant: Assistant) -> None:
+    vocabulary = assistant.chain.vocabulary
+    assert "长期护理保险" in normalize_question("长护险啥时候全省都能上", vocabulary)
+    assert "个体工商户" in normalize_question("我们这种小个体户有啥帮扶", vocabulary)
+    # ordinals and phrases of several words are no short forms
+    assert normalize_question("第五个里面提到了哪些活动", vocabulary) == "第五个里面提到了哪些活动"
+    assert normalize_question("十五五规划里有哪些内容", vocabulary) == "十五五规划里有哪些内容"
+
+
 def test_a_later_part_without_a_subject_asks_about_the_earlier_one(assistant: Assistant) -> None:
     a = _ask(assistant, "森林覆盖率2025年和2030年分别是多少？提高了几个百分点？")
     assert "35.67" in a.text and "35.7" in a.text and "0.03" in a.text
@@ -381,3 +390,11 @@ def test_follow_ups_that_move_within_the_plan(
     turns = [Turn(role, text) for q, a in history for role, text in (("user", q), ("assistant", a))]
     a = assistant.ask(question, history=turns)
     assert not a.abstained and expected in a.text
+
+
+def test_a_time_asked_of_a_rare_term_in_everyday_words(assistant: Assistant) -> None:
+    a = _ask(assistant, "我妈瘫床上好几年了 长护险到底啥时候能覆盖所有人")
+    assert not a.abstained and "2030年底前" in a.text and "ch17.s2" in a.cited_locations
+    # and a time the plan does not give is still not invented
+    b = _ask(assistant, "丹东到通化啥时候能通高铁")
+    assert b.abstained and "研究论证丹东至通化高铁" in b.text

@@ -233,4 +233,4 @@ def build_vocabulary(document: Document, tokenizer: Tokenizer) -> Vocabulary:
     for loc in document.locations:
         words.update(tokenizer.tokens(loc.text))
         words.update(tokenizer.tokens(loc.path))
-    return Vocabulary.build(plan, words, tokenizer.is_word)
+    return Vocabulary.build(plan, words, tokenizer.is_word, tokenizer.words)

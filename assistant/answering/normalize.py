@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from opencc import OpenCC
@@ -37,6 +37,8 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 # uses (具体, 同一) sound like its words.
 _WINDOWS = (6, 5, 4, 3, 2)
 _PAIR = 2
+_NUMERAL_CHAR = re.compile(r"[第〇零一二两三四五六七八九十百千万廿]")
+_SHORT = (3, 4, 5)  # lengths of a short form (长护险, 电信诈骗); two characters are too ambiguous
 
 
 @cache
@@ -87,16 +89,61 @@ class Vocabulary:
     # meant, even when the plan never uses it; only a pair that is no word at all is a typo
     is_word: Callable[[str], bool] = lambda _w: True
 
+    # the plan's longer words by their first character, for short forms (长护险 → 长期护理保险)
+    by_initial: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cut: Callable[[str], list[str]] = lambda text: [text]  # the question's words
+
     @classmethod
     def build(
-        cls, plan_text: str, words: Iterable[str], is_word: Callable[[str], bool] = lambda _w: True
+        cls,
+        plan_text: str,
+        words: Iterable[str],
+        is_word: Callable[[str], bool] = lambda _w: True,
+        cut: Callable[[str], list[str]] = lambda text: [text],
     ) -> Vocabulary:
         by_sound: dict[str, list[str]] = {}
+        by_initial: dict[str, list[str]] = {}
         for w in sorted(set(words)):
-            if len(w) not in _WINDOWS or not re.fullmatch(r"[\u4e00-\u9fff]+", w):
+            if not re.fullmatch(r"[\u4e00-\u9fff]+", w):
                 continue
-            by_sound.setdefault(pinyin_key(w), []).append(w)
-        return cls(plan_text, {k: tuple(v) for k, v in by_sound.items()}, is_word)
+            if len(w) in _WINDOWS:
+                by_sound.setdefault(pinyin_key(w), []).append(w)
+            if _SHORT[0] < len(w) <= 2 * _SHORT[-1]:
+                by_initial.setdefault(w[0], []).append(w)
+        return cls(
+            plan_text,
+            {k: tuple(v) for k, v in by_sound.items()},
+            is_word,
+            {k: tuple(v) for k, v in by_initial.items()},
+            cut,
+        )
+
+    def expand_short_forms(self, text: str) -> str:
+        """Words of the question the plan never writes that are a short form of exactly one of its
+        terms: the term's characters kept in order, first and last among them (长护险 → 长期护理
+        保险, 普惠园 → 普惠性幼儿园), as Chinese abbreviations are made. Only single words
+        (jieba's cut): stretches of several words read as phrases and would be "expanded" into
+        anything the plan writes between them (十五五 → 十五个五年)."""
+        out = text
+        for word in dict.fromkeys(self.cut(text)):
+            # a numeral or ordinal (第五个) is no abbreviation
+            if (
+                len(word) in _SHORT
+                and re.fullmatch(r"[\u4e00-\u9fff]+", word)
+                and not _NUMERAL_CHAR.search(word)
+            ):
+                full = self._full_form(word)
+                if full is not None:
+                    out = out.replace(word, full)
+        return out
+
+    def _full_form(self, short: str) -> str | None:
+        if short in self.plan_text:
+            return None
+        gap = f"[\u4e00-\u9fff]{{0,{len(short)}}}?"
+        pattern = re.compile("(?=(" + gap.join(map(re.escape, short)) + "))")
+        options = {m.group(1) for m in pattern.finditer(self.plan_text) if len(m.group(1)) <= 2 * len(short)}
+        return options.pop() if len(options) == 1 else None
 
     def _options(self, window: str, sounds: list[str], left: str, right: str) -> list[str]:
         """The plan words ``window`` is a typo of: same sound, few characters changed.
@@ -161,6 +208,12 @@ class Vocabulary:
         return text
 
 
+def _in_order(short: str, word: str) -> bool:
+    """Every character of ``short`` occurs in ``word``, in the same order."""
+    rest = iter(word)
+    return all(c in rest for c in short)
+
+
 def _close(a: str, b: str) -> bool:
     """A typo changes few characters: at most a third of them (one in three or four)."""
     return sum(x != y for x, y in zip(a, b, strict=True)) <= max(1, len(a) // 3)
@@ -173,5 +226,6 @@ def normalize_question(text: str, vocabulary: Vocabulary | None = None) -> str:
     text = _places(text)
     if vocabulary is not None:
         text = vocabulary.correct(text)
+        text = vocabulary.expand_short_forms(text)
         text = vocabulary.expand_abbreviations(text)
     return text

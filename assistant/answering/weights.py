@@ -8,6 +8,10 @@ lines an outline shows) live with their composers; these are the ones that chang
 # A sentence answers a question when it covers this idf-weighted share of the question's subject
 # terms (a term in the paragraph's lead counts 0.8, in the title path 0.5).
 MIN_COVERAGE = 0.55
+# A run of the question's subject words that the plan writes in at most this many sentences names
+# one thing: a figure or time asked of it is answered from its sentences even when the question's
+# everyday words keep their coverage low (see Extractor._anchored).
+RARE_TERM = 3
 # Below this share an abstention points to no section at all (the question shares nothing with it).
 NEAR_COVERAGE = 0.3
 
