@@ -398,3 +398,13 @@ def test_a_time_asked_of_a_rare_term_in_everyday_words(assistant: Assistant) -> 
     # and a time the plan does not give is still not invented
     b = _ask(assistant, "丹东到通化啥时候能通高铁")
     assert b.abstained and "研究论证丹东至通化高铁" in b.text
+
+
+def test_a_box_named_by_its_title(assistant: Assistant) -> None:
+    a = _ask(assistant, "林草局：生态安全屏障工程都有哪些项目？我们要对照着报。")
+    assert a.cited_locations[0] == "box38" and "共16项" in a.text and "松材线虫病" in a.text
+
+
+def test_a_group_of_a_box_counted(assistant: Assistant) -> None:
+    a = _ask(assistant, "应急能力提升工程里关键救援力量提升工程一共几项？")
+    assert "共9个" in a.text and "航空护林站建设项目" in a.text and "省级应急指挥部" not in a.text

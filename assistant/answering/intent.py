@@ -9,10 +9,11 @@ thing of the plan?) and a few word lists (:mod:`.lexicon`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ..normalize import cn_to_int
+from ..normalize import cn_to_int, match_key
+from ..parse import Location
 from ..query import REF_BOX, REF_SECTION, Question, classify
 from .lexicon import has_any, lexicon
 from .model import Entity, PlanModel
@@ -66,6 +67,25 @@ def missing_place(text: str, model: PlanModel) -> str | None:
     return None
 
 
+_MIN_TITLE = 4  # characters: a shorter title ("城镇化") is a word, not a name
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"[“”\"‘’「」《》\s]", "", match_key(title))
+
+
+def named_by_title(text: str, model: PlanModel) -> Location | None:
+    """The box or section whose whole title the question writes (城市更新工程, 生态安全屏障工程);
+    the longest when several do."""
+    key = _title_key(text)
+    named = [
+        loc
+        for loc in (*model.doc.boxes, *model.doc.sections)
+        if len(_title_key(loc.title)) >= _MIN_TITLE and _title_key(loc.title) in key
+    ]
+    return max(named, key=lambda loc: len(loc.title), default=None)
+
+
 def structure_ask(text: str) -> str | None:
     lex = lexicon()
     if has_any(text, lex.count):
@@ -90,6 +110,10 @@ def understand(text: str, model: PlanModel) -> Request:
     """Read a standalone, normalised question."""
     lex = lexicon()
     q = classify(text, model.doc, model.tokenizer)
+    if not q.refs:
+        titled = named_by_title(text, model)
+        if titled is not None:  # "生态安全屏障工程都有哪些项目": 专栏38 named by its title
+            q = replace(q, refs=(titled.id,))
     entities = tuple(model.find_entities(text))
     missing = missing_place(text, model)
     if missing:
@@ -165,7 +189,10 @@ def _enterprise(text: str, q: Question) -> bool:
 def _title_terms(q: Question, model: PlanModel) -> bool:
     """Every subject term is in the title of the place named (专栏5的未来产业布局有哪些方向)."""
     title = "".join(model.doc[r].title for r in q.refs)
-    return q.kind in ("list", "fact") and all(t in title or t in lexicon().parts for t in q.terms)
+    asker = lexicon().departments  # who asks (林草局) is not what is asked about
+    return q.kind in ("list", "fact") and all(
+        t in title or t in lexicon().parts or any(d in t or t in d for d in asker) for t in q.terms
+    )
 
 
 def _only_names(q: Question, entities: tuple[Entity, ...]) -> bool:

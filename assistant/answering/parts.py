@@ -26,9 +26,14 @@ def split_parts(question: str) -> list[str]:
     label = _LABEL.match(text)
     if label and not _ASKS.search(label.group(1)):
         text = text[label.end() :]
-    parts = [p.strip(" ，,") for p in _SPLIT.split(text)]
-    parts = [p for p in parts if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and _ASKS.search(p)]
+    pieces = [p.strip(" ，,") for p in _SPLIT.split(text)]
+    parts = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and _ASKS.search(p)]
     if len(parts) < 2:
+        # a remark after the one question ("…有哪些项目？我们要对照着报。") asks nothing
+        whole = _SPLIT.split(question.strip())
+        asking = [i for i, p in enumerate(whole) if _ASKS.search(p)]
+        if asking and asking[-1] < len(whole) - 1:
+            return ["".join(whole[: asking[-1] + 1]).strip()]
         return [question]
     return parts[:MAX_PARTS]
 

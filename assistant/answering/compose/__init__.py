@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ...normalize import match_key
 from ...parse import Location
 from ...policy import PolicyMatcher
 from ..intent import Intent, Request
@@ -44,7 +45,7 @@ def compose(
         draft = special()
         if draft is not None:
             return draft
-    if intent is Intent.LIST:
+    if intent is Intent.LIST or _COUNT_ASKED.search(req.text):
         grouped = _named_group(req, ctx)
         if grouped is not None:
             return grouped
@@ -71,6 +72,7 @@ def compose(
     return draft
 
 
+_COUNT_ASKED = re.compile(r"(几|多少)(项|个|类|条|大类)")  # "关键救援力量提升工程一共几项"
 _SPECIFIC = 3.5  # idf of a word specific enough that the box must contain it
 
 
@@ -109,7 +111,9 @@ def _named_group(req: Request, ctx: Context) -> Draft | None:
             members = [i for i in items if i.group == group]
             # the rest of the question must be about this box ("产业集群" of 专栏2), not another list
             context = box.title + "".join(i.head for i in members)
-            if all(t in group or group in t or t in context for t in req.q.terms):
+            # (words the plan never writes, such as 一共, cannot point elsewhere)
+            asked = [t for t in req.q.terms if match_key(t) in ctx.model.plan_key]
+            if all(t in group or group in t or t in context for t in asked):
                 found.append((box, group, members))
     if len(found) != 1:
         return None
