@@ -120,7 +120,10 @@ def normalised(scores: dict[int, float], depth: int = NORM_DEPTH) -> dict[int, f
 
 
 def fuse(
-    channels: dict[str, dict[int, float]], weights: dict[str, float], quota: int = QUOTA_SLOT
+    channels: dict[str, dict[int, float]],
+    weights: dict[str, float],
+    quota: int = QUOTA_SLOT,
+    depth: int = NORM_DEPTH,
 ) -> list[tuple[int, float]]:
     """(chunk id, fused score) by weighted normalised score; each channel's best chunk within ``quota``."""
     fused: dict[int, float] = {}
@@ -128,19 +131,22 @@ def fuse(
         w = weights.get(name, 0.0)
         if w <= 0:
             continue
-        for c, s in normalised(scores).items():
+        for c, s in normalised(scores, depth).items():
             fused[c] = fused.get(c, 0.0) + w * s
     order = sorted(fused, key=lambda c: (-fused[c], c))
-    for name, scores in channels.items():
-        if weights.get(name, 0.0) <= 0 or not scores or quota <= 0:
-            continue
-        best = max(scores, key=lambda c: (scores[c], -c))
-        if best in order[:quota]:
-            continue
-        if best in order:
-            order.remove(best)
-        order.insert(min(quota, len(order) + 1) - 1, best)
-    return [(c, fused[c]) for c in order]
+    if quota <= 0:
+        return [(c, fused[c]) for c in order]
+    bests = {
+        max(scores, key=lambda c: (scores[c], -c))
+        for name, scores in channels.items()
+        if weights.get(name, 0.0) > 0 and scores
+    }
+    # the first ``quota`` places: every channel's best, then the best of the rest, by fused score
+    # (all at once, so that placing one best never pushes another out)
+    others = [c for c in order if c not in bests][: max(0, quota - len(bests))]
+    head = sorted(bests | set(others), key=lambda c: (-fused[c], c))
+    chosen = set(head)
+    return [(c, fused[c]) for c in head + [c for c in order if c not in chosen]]
 
 
 def _top(scores: np.ndarray, n: int, positive: bool = False) -> list[tuple[int, float]]:
