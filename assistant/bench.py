@@ -9,13 +9,14 @@ is a median or percentile over repeated runs (warm-up runs excluded) or a ratio:
 - the server (``--no-serve`` skips it; ``--url`` load-tests a running one instead): starts
   ``app.py`` ``--start-runs`` times and times process start to a healthy ``/health``; then serves
   once more and load-tests it over HTTP with 1 and 8 clients (distinct queries, ``--http-runs``
-  times), recording the server's peak RSS.
+  times, and one client's searches while 8 clients ask), recording the server's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import socket
@@ -294,7 +295,23 @@ def bench_http(url: str, runs: int, concurrency: int, api_key: str | None = None
         salt = next(_salts)
         payloads = [{field: tag(q, salt + i)} for i, q in enumerate(plain)]
         out[f"{path.rsplit('/', 1)[1]}_{clients}_clients"] = load_test(url, path, payloads, clients, api_key)
+    out["search_1_client_during_asks"] = search_during_asks(url, runs, concurrency, api_key)
     return out
+
+
+def search_during_asks(url: str, runs: int, concurrency: int, api_key: str | None = None) -> dict[str, Any]:
+    """Search latency of one client while ``concurrency`` others keep ``/api/ask`` busy: whether (and how
+    much) other requests wait for answers being generated (all queries distinct)."""
+    salt = next(_salts)
+    asks = [{"question": tag(q, salt + i)} for i, q in enumerate(workload(QUESTIONS, runs, cold=False))]
+    busy = threading.Thread(target=load_test, args=(url, "/api/ask", asks, concurrency, api_key))
+    busy.start()
+    try:
+        time.sleep(0.5)  # the asks are under way
+        searches = [{"query": tag(q, salt + 500_000 + i)} for i, q in enumerate(QUESTIONS * 2)]
+        return load_test(url, "/api/search", searches, 1, api_key)
+    finally:
+        busy.join()
 
 
 def _free_port() -> int:
@@ -327,6 +344,29 @@ def start_server(port: int, timeout: float = 120.0) -> tuple[subprocess.Popen[by
     raise RuntimeError(f"the server was not ready within {timeout:.0f} s")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_for_ui(port: int, started: float, timeout: float = 120.0) -> float | None:
+    """Seconds from ``started`` until "/" serves the UI (it is built after the API is ready)."""
+    import httpx
+
+    while time.perf_counter() - started < timeout:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2.0).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    return None
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -353,9 +393,17 @@ def server_rss_mb(pid: int) -> dict[str, float]:
 def bench_serve(runs: int, start_runs: int, http_runs: int, concurrency: int) -> dict[str, Any]:
     """Start-to-ready over ``start_runs`` starts; then HTTP load tests (medians over ``http_runs``)."""
     ready: list[float] = []
+    cpu: list[float] = []
+    ui: list[float] = []
     for _ in range(max(1, start_runs)):
-        process, seconds = start_server(_free_port())
+        port = _free_port()
+        started = time.perf_counter()
+        process, seconds = start_server(port)
+        used = cpu_seconds(process.pid)
+        ui_seconds = wait_for_ui(port, started)
         ready.append(seconds)
+        cpu += [used] if used is not None else []
+        ui += [ui_seconds] if ui_seconds is not None else []
         _stop(process)
     port = _free_port()
     process, _ = start_server(port)
@@ -375,7 +423,11 @@ def bench_serve(runs: int, start_runs: int, http_runs: int, concurrency: int) ->
             "errors": sum(r["errors"] for r in rows),
         }
     return {
+        # wall time to a healthy /health, the server's CPU seconds by then (less sensitive to other
+        # work on the machine), and wall time until "/" serves the UI
         "start_to_ready": stats_ms(ready) | {"runs_s": [round(x, 2) for x in ready]},
+        "start_to_ready_cpu": stats_ms(cpu) if cpu else {},
+        "start_to_ui": stats_ms(ui) if ui else {},
         "http": http,
         "server": rss,
     }
@@ -411,7 +463,9 @@ def render_table(result: dict[str, Any]) -> str:
     if "serve" in result:
         s = result["serve"]
         lines.append(
-            f"start to ready: {s['start_to_ready']['median_ms'] / 1000:.2f} s (runs {s['start_to_ready']['runs_s']}); "
+            f"start to ready: {s['start_to_ready']['median_ms'] / 1000:.2f} s (runs {s['start_to_ready']['runs_s']}; "
+            f"CPU {s['start_to_ready_cpu'].get('median_ms', 0) / 1000:.2f} s; UI at "
+            f"{s['start_to_ui'].get('median_ms', 0) / 1000:.2f} s); "
             f"server RSS {s['server']}"
         )
         for name, value in s["http"].items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -53,6 +54,28 @@ def test_lifespan_loads_the_assistant(http_settings: Settings) -> None:
         assert app.state.loader.wait(120) is not None
         assert client.get("/health").status_code == 200
         assert app.state.assistant is app.state.loader.assistant
+
+
+def test_the_api_is_ready_before_the_ui(http_settings: Settings) -> None:
+    """app.py's app: /health answers once the assistant has loaded; "/" is a small loading page (503)
+    until the UI, built after that, is mounted; then it is the Gradio UI."""
+    from tests.helpers import app_module
+
+    app = app_module().build_app(http_settings)  # starts nothing
+    assert app.state.loader.assistant is None and app.state.ui.app is None
+    with TestClient(app) as client:
+        assert app.state.loader.wait(120) is not None
+        assert client.get("/health").status_code == 200
+        page = client.get("/")
+        if page.status_code == 503:
+            assert "加载" in page.text and page.headers["retry-after"]
+        for _ in range(1200):
+            if app.state.ui.app is not None:
+                break
+            time.sleep(0.1)
+        page = client.get("/")
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        assert client.get("/health").status_code == 200
 
 
 def test_health_reports_a_failed_load(http_settings: Settings) -> None:

@@ -168,6 +168,11 @@ def test_api_ui_and_streaming_through_the_proxy(deployment: dict[str, str]) -> N
         ask = http.post("/api/ask", json={"question": "到2030年清洁能源装机占比达到多少？"})
         assert ask.status_code == 200 and "70%" in ask.json()["answer"].replace(" ", "")
         page = http.get("/", headers={"accept": "text/html"})
+        for _ in range(600):  # the UI is built after the API is ready: "/" is a loading page until then
+            if page.status_code != 503:
+                break
+            time.sleep(0.1)
+            page = http.get("/", headers={"accept": "text/html"})
         assert page.status_code == 200 and "gradio" in page.text.lower()
         body = {"messages": [{"role": "user", "content": "森林覆盖率2030年目标是多少？"}], "stream": True}
         with http.stream("POST", "/v1/chat/completions", json=body) as r:

@@ -222,6 +222,8 @@ class _FakeLLM(BaseHTTPRequestHandler):
     """An OpenAI-compatible endpoint that misbehaves on purpose: the mode is the first path segment."""
 
     release = threading.Event()
+    in_flight = 0  # slow calls not answered yet
+    lock = threading.Lock()
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -254,7 +256,13 @@ class _FakeLLM(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         mode = self.path.strip("/").split("/")[0]
         if mode == "slow":
-            self.release.wait(5)
+            with self.lock:
+                _FakeLLM.in_flight += 1
+            try:
+                self.release.wait(5)
+            finally:
+                with self.lock:
+                    _FakeLLM.in_flight -= 1
             self._send(200, self._completion("规划未提及。"))
         elif mode == "html":
             self._send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
@@ -380,29 +388,34 @@ class _Slow:
 def test_slow_llm_hits_the_deadline_and_the_rest_keeps_answering(
     assistant: Assistant, fake_llm: str, tmp_path: Path
 ) -> None:
-    """A real slow LLM call (the fake sleeps; the client timeout is longer than the request deadline)."""
+    """A real slow LLM call (the fake holds it 5 s; the client timeout is longer than the request
+    deadline): the asks get a 504 at the deadline, and every other endpoint answers while the LLM calls
+    are still held, i.e. nothing waits for them. (How fast the others answer meanwhile is a benchmark
+    figure, not a test: ``python -m assistant bench``, ``search_1_client_during_asks``.)"""
     slow = _llm_assistant(assistant, f"{fake_llm}/slow/v1", llm_timeout=30)
     app = create_api(Settings(data_dir=tmp_path, request_timeout=1.0), slow)
-    with serve(app) as url, httpx.Client(base_url=url, timeout=15) as client:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(4) as pool:
-            asks = [pool.submit(client.post, "/api/ask", json={"question": Q}) for _ in range(2)]
-            time.sleep(0.2)
-            others = []
-            for _ in range(5):  # meanwhile everything else answers at once
-                t = time.perf_counter()
-                assert client.get("/health").status_code == 200
-                assert client.post("/api/search", json={"query": "清洁能源"}).status_code == 200
-                assert client.get("/api/sections/ch14.s2").status_code == 200
-                others.append(time.perf_counter() - t)
-            results = [f.result() for f in asks]
-        took = time.perf_counter() - started
+    with (
+        serve(app) as url,
+        httpx.Client(base_url=url, timeout=15) as client,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        asks = [pool.submit(client.post, "/api/ask", json={"question": Q}) for _ in range(2)]
+        while _FakeLLM.in_flight < 2 and not any(f.done() for f in asks):
+            time.sleep(0.01)
+        others = []
+        for _ in range(5):  # meanwhile everything else answers
+            t = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            assert client.post("/api/search", json={"query": "清洁能源"}).status_code == 200
+            assert client.get("/api/sections/ch14.s2").status_code == 200
+            others.append(time.perf_counter() - t)
+            assert _FakeLLM.in_flight > 0  # answered while the slow calls were still held
+        results = [f.result() for f in asks]
     assert [r.status_code for r in results] == [504, 504]
     assert all("超时" in r.json()["detail"] for r in results)
-    assert took < 5 and max(others) < 0.5, (took, others)
     _record(
         "LLM slow past RAG_REQUEST_TIMEOUT=1",
-        f"504 in {took:.1f}s; other endpoints ≤{max(others) * 1000:.0f} ms",
+        f"504 at the deadline; other endpoints answered meanwhile (≤{max(others) * 1000:.0f} ms)",
     )
 
 
@@ -418,6 +431,8 @@ def test_concurrency_cap_gives_503_and_never_stalls_the_rest(assistant: Assistan
             t = time.perf_counter()
             assert client.post("/api/search", json={"query": "清洁能源"}).status_code == 200
             search_ms = (time.perf_counter() - t) * 1000
+            # answered while the two admitted answers were still being generated: it did not wait
+            assert not any(f.done() and f.result().status_code == 200 for f in asks)
             results = [f.result() for f in asks]
         codes = sorted(r.status_code for r in results)
         limiter = app.state.limiter
@@ -425,7 +440,6 @@ def test_concurrency_cap_gives_503_and_never_stalls_the_rest(assistant: Assistan
     busy = next(r for r in results if r.status_code == 503)
     assert "繁忙" in busy.json()["detail"] and int(busy.headers["retry-after"]) >= 1
     assert limiter.rejected == 3 and limiter.running == 0
-    assert search_ms < 500
     _record(
         "5 concurrent slow answers vs a cap of 2", f"2×200, 3×503 + Retry-After; search {search_ms:.0f} ms"
     )

@@ -66,8 +66,19 @@ def test_each_channel_finds_what_it_is_for(assistant: Assistant, mode: str, quer
     assert gold in top3, (mode, top3)
 
 
+def test_lexical_channels_follow_the_share_of_plan_words(assistant: Assistant) -> None:
+    """A question in the plan's wording keeps BM25 at full weight; one in everyday words the plan never
+    uses leans on meaning (its lexical weight falls with the share of its words the plan uses)."""
+    r = assistant.retriever
+    plan = r.coverage("到2030年清洁能源装机占比达到多少？")
+    everyday = r.coverage("俺家老人八十多了一个人住，有没有人定期上门看看？")
+    assert plan == 1.0 and everyday < 0.7
+    assert r.weights(coverage=everyday)["bm25"] < r.weights(coverage=plan)["bm25"]
+    assert r.weights(coverage=everyday)["use.sent"] == r.weights(coverage=plan)["use.sent"]
+
+
 def test_a_strong_find_of_one_channel_is_kept(assistant: Assistant) -> None:
-    """The per-channel quota: every channel's best chunk is in the fused top 5."""
+    """The per-channel quota: the best chunk of every channel taking part is in the fused top 5."""
     r = assistant.retriever
     for q in (
         "怎么让老百姓更愿意花钱？",
@@ -76,7 +87,7 @@ def test_a_strong_find_of_one_channel_is_kept(assistant: Assistant) -> None:
     ):
         fused = [h.chunk.id for h in r.search(q, k=5)]
         for name, ranking in r.channels(q).items():
-            if ranking and r.weights()[name] > 0:
+            if ranking and r.weights(coverage=r.coverage(q))[name] > 0:
                 assert r.index.chunks[ranking[0][0]].id in fused, (q, name)
 
 
