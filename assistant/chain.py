@@ -1,10 +1,10 @@
-"""The answering chain: condense → retrieve → generate → verify, timed stages over one typed :class:`State`.
+"""The answering chain (LangChain Runnables): condense → retrieve → generate → verify.
 
-LangChain is imported only on the LLM path (:mod:`assistant.llm`: the chat model and its prompts,
-with ``RAG_GENERATOR=openai``): importing it costs about 0.5 s of start-up (langsmith's run trees),
-which the offline path does not need. The answering core itself (:mod:`assistant.answering`:
-normalise, follow-ups, intent, composers, verification) never imports LangChain, and neither do our
-own types (:class:`Answer`, :class:`Citation`).
+LangChain stays in this layer: the retriever adapter wraps our own :class:`Retriever`, and the
+steps are ``RunnableLambda`` stages over one typed :class:`State`, each timed. The answering core
+itself (:mod:`assistant.answering`: normalise, follow-ups, intent, composers, verification) never
+imports LangChain, and neither do our own types (:class:`Answer`, :class:`Citation`). The LLM
+client (:mod:`assistant.llm`: the chat model, openai) is imported only with RAG_GENERATOR=openai.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answering.compose import Context, combine, compose
 from .answering.followup import Resolved, resolve
@@ -33,7 +38,7 @@ from .policy import PolicyMatcher
 from .query import classify_followup
 from .retrieve import BROAD_DENSE_WEIGHT, DENSE_WEIGHT, Hit, Retriever
 
-if TYPE_CHECKING:  # the LLM client (openai, LangChain) is imported only with RAG_GENERATOR=openai
+if TYPE_CHECKING:  # the LLM client (openai) is imported only with RAG_GENERATOR=openai
     from langchain_core.language_models import BaseChatModel
 
     from .llm import LLMGenerator
@@ -77,46 +82,53 @@ class State:
         return list(unique.values())
 
 
-Stage = Callable[[State], State]
+class PlanRetriever(BaseRetriever):
+    """LangChain adapter over our hybrid retriever; each document carries its :class:`Hit`."""
+
+    retriever: Any
+    k: int = TOP_K
+    dense_weight: float = DENSE_WEIGHT
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        return [
+            LCDocument(
+                page_content=h.chunk.text,
+                metadata={"location": h.location, "chunk_id": h.chunk.id, "title": h.chunk.title, "hit": h},
+            )
+            for h in self.retriever.search_locations(query, k=self.k, dense_weight=self.dense_weight)
+        ]
 
 
-def _timed(stage: str, fn: Stage) -> Stage:
+def _timed(stage: str, fn: Callable[[State], State]) -> Runnable[State, State]:
     def run(state: State) -> State:
         started = time.perf_counter()
         out = fn(state)
         out.timings_ms[stage] = round((time.perf_counter() - started) * 1000, 2)
         return out
 
-    return run
-
-
-class Stages:
-    """Stages run in order, each passing the :class:`State` on."""
-
-    def __init__(self, *stages: Stage) -> None:
-        self.stages = stages
-
-    def invoke(self, state: State) -> State:
-        for stage in self.stages:
-            state = stage(state)
-        return state
+    return RunnableLambda(run, name=stage)
 
 
 class AnswerChain:
     def __init__(self, document: Document, retriever: Retriever, llm: LLMGenerator | None = None) -> None:
         self.document = document
         self.retriever = retriever
+        self.lc_retriever = PlanRetriever(retriever=retriever)
+        # questions in everyday words lean on meaning more than on the plan's wording
+        self.lc_broad_retriever = PlanRetriever(retriever=retriever, dense_weight=BROAD_DENSE_WEIGHT)
         self.extractor = Extractor(document)
         tokenizer = retriever.index.tokenizer
         self.model = PlanModel(document, self.extractor, tokenizer)
         self.vocabulary = build_vocabulary(document, tokenizer)
         self.matcher = PolicyMatcher(document, self.extractor, tokenizer, self.model, retriever)
         self.llm = llm
-        self.chain = Stages(
-            _timed("condense", self._condense),
-            _timed("retrieve", self._retrieve),
-            _timed("generate", self._generate),
-            _timed("verify", self._verify),
+        self.chain: Runnable[State, State] = (
+            _timed("condense", self._condense)
+            | _timed("retrieve", self._retrieve)
+            | _timed("generate", self._generate)
+            | _timed("verify", self._verify)
         )
 
     @property
@@ -206,9 +218,8 @@ class AnswerChain:
             request = part.request
             query = _expanded(request.text)
             broad = request.intent in _BROAD and not request.q.unit and not request.q.refs
-            # questions in everyday words lean on meaning more than on the plan's wording
-            dense_weight = BROAD_DENSE_WEIGHT if broad else DENSE_WEIGHT
-            part.hits = self.retriever.search_locations(query, k=TOP_K, dense_weight=dense_weight)
+            retriever = self.lc_broad_retriever if broad else self.lc_retriever
+            part.hits = [d.metadata["hit"] for d in retriever.invoke(query)]
             part.dense = self.retriever.paragraph_scores(query)
         return state
 
