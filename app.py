@@ -39,7 +39,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
 
     from assistant.limits import LimitedAssistant
     from assistant.security import export_allowed
-    from assistant.ui import CSS, build_ui, theme
+    from assistant.ui import build_ui, mount_options
 
     limiter, get = app.state.limiter, app.state.loader.get
     # the UI's answers share the API's generation slots and deadline (assistant/limits.py)
@@ -57,9 +57,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI
         server_port=settings.port,
         footer_links=["api"],
         run_history=False,
-        css=CSS,
-        theme=theme(),
         ssr_mode=False,
+        **mount_options(),  # theme, CSS, the page script, Gradio's labels in Chinese
         show_error=True,
     )
 
