@@ -50,6 +50,8 @@
     'Scroll to bottom': '滚动到底部',
     'Textbox': '文本框',
     'Dropdown': '下拉菜单',
+    'logo': '标志',
+    'Stop Recording': '停止录制',
   };
   // a message's accessible name is its raw content: the answer only, without the sources' HTML
   const clean = (text) => text.replace(/<details[\s\S]*$/, '').replace(/<[^>]*>/g, '')
@@ -190,9 +192,12 @@
       const mark = panel && panel.querySelector('mark, .ind-hit');
       const box = panel && panel.querySelector('.plan-panel');
       if (!mark || !box) { return; }
+      if (box.scrollHeight <= box.clientHeight + 1) {  // phones: the panel is as tall as its text
+        mark.scrollIntoView({block: 'center'});
+        return;
+      }
       const b = box.getBoundingClientRect();
-      const visible = b.top >= 0 && b.bottom <= window.innerHeight + 1;
-      if (!visible) { box.scrollIntoView({block: 'start'}); }
+      if (b.top < 0 || b.bottom > window.innerHeight + 1) { box.scrollIntoView({block: 'start'}); }
       const m = mark.getBoundingClientRect();
       const top = box.scrollTop + m.top - box.getBoundingClientRect().top - box.clientHeight / 3;
       box.scrollTo({top: Math.max(0, top)});
