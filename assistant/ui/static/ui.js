@@ -167,23 +167,26 @@
     }, 1500);
   }, true);
 
+  function alignAnswer() {
+    const all = bots();
+    const last = all[all.length - 1];
+    if (!last) { return; }
+    const box = scroller(last);
+    if (box) {
+      const top = last.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      box.scrollTop += top - 8;
+    }
+  }
+
   function scrollToAnswer() {
-    // after Gradio has rendered the new messages
-    requestAnimationFrame(() => setTimeout(() => {
-      const all = bots();
-      const last = all[all.length - 1];
-      if (!last) { return; }
-      const box = scroller(last);
-      if (box) {
-        const top = last.getBoundingClientRect().top - box.getBoundingClientRect().top;
-        box.scrollTop += top - 8;
-      }
+    // after Gradio has rendered the new messages (the Markdown renders a moment later: align again)
+    requestAnimationFrame(() => {
+      alignAnswer();
       const chat = document.getElementById('chatbot');
       const rect = chat.getBoundingClientRect();
-      if (rect.top < 0 || rect.top > window.innerHeight * 0.6) {
-        window.scrollBy({top: rect.top - 8});
-      }
-    }, 30));
+      if (rect.top < 0 || rect.top > window.innerHeight * 0.6) { window.scrollBy({top: rect.top - 8}); }
+      [60, 200, 500].forEach((ms) => setTimeout(alignAnswer, ms));
+    });
   }
 
   function showMark(panelId) {
