@@ -261,11 +261,8 @@ def test_no_english_in_any_tab(driver: WebDriver, live_server: str, size: tuple[
     found = _english(driver)
     for tab in ("目录", "指标", "企业政策匹配"):
         _tab(driver, tab)
-        wait(driver).until(
-            lambda d: d.find_element(
-                By.ID, {"目录": "toc-chapter", "指标": "ind-table"}.get(tab, "policy-report")
-            ).is_displayed()
-        )
+        shown = {"目录": "toc-chapter", "指标": "ind-table"}.get(tab, "policy-report")
+        wait(driver).until(lambda d, shown=shown: _shown(d, shown))
         found |= _english(driver)
     _tab(driver, "问答")
     driver.find_element(By.ID, "send-btn").click()  # an empty question: a toast

@@ -22,7 +22,7 @@ from .common import STATIC, AssistantSource, provider, section_html, static_text
 
 ExportCheck = Callable[[Headers, str | None], bool]
 TITLE = "辽宁省“十五五”规划纲要问答助手"
-SUBTITLE = "回答只摘引规划原文，并注明所在章、节或专栏；点击出处标签可在右侧查看原文。"
+SUBTITLE = "回答只摘引规划原文，并注明所在章、节或专栏；点击出处标签可查看原文。"
 CSS_PATH = STATIC / "ui.css"
 
 # Gradio's built-in labels by its own i18n keys. The page is Chinese whatever the browser's language,
