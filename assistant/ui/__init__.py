@@ -19,6 +19,7 @@ from ..auth import is_loopback
 from ..feedback import FeedbackStore
 from . import indicators, policy, qa, toc
 from .common import STATIC, AssistantSource, provider, section_html, static_text
+from .policy import policy_html
 
 ExportCheck = Callable[[Headers, str | None], bool]
 TITLE = "辽宁省“十五五”规划纲要问答助手"
@@ -132,4 +133,4 @@ def build_ui(
     return demo
 
 
-__all__ = ["CSS_PATH", "I18N", "build_ui", "head", "mount_options", "section_html", "theme"]
+__all__ = ["CSS_PATH", "I18N", "build_ui", "head", "mount_options", "policy_html", "section_html", "theme"]
