@@ -30,6 +30,7 @@ DESKTOP, PHONE = shots.DESKTOP, shots.PHONE
 if not has_chromium():
     pytest.skip("Debian chromium and chromium-driver are not installed", allow_module_level=True)
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -67,7 +68,10 @@ def _tab(driver: WebDriver, name: str) -> None:
 
 def _shown(driver: WebDriver, elem_id: str) -> bool:
     """Whether the element is on the page and visible (Gradio removes hidden components)."""
-    return any(e.is_displayed() for e in driver.find_elements(By.ID, elem_id))
+    try:
+        return any(e.is_displayed() for e in driver.find_elements(By.ID, elem_id))
+    except StaleElementReferenceException:  # replaced while we looked
+        return False
 
 
 def _message_buttons(driver: WebDriver, label: str) -> list[WebElement]:
@@ -178,14 +182,24 @@ def test_like_and_dislike_are_stored_as_feedback(page: WebDriver, http_settings:
     assert [(r.rating, r.source) for r in rows] == [("up", "ui")] and "ch" in rows[0].citations
 
 
+BOT_TEXTS = "return [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')].map((m) => m.innerText);"
+
+
 def test_regenerate_replaces_the_answer(page: WebDriver) -> None:
     ask(page, Q)
     ask(page, "规划提出推动设立哪个国家公园？")
-    before = [b.text for b in _bots(page)]
+    before = page.execute_script(BOT_TEXTS)
+    # count the answers on screen at every change: regenerating drops the last one, then answers again
+    page.execute_script(
+        """window.__counts = [];
+        new MutationObserver(() => window.__counts.push(
+          document.querySelectorAll('#chatbot [data-testid="bot"]').length)).observe(
+            document.getElementById('chatbot'), {subtree: true, childList: true});"""
+    )
     _message_buttons(page, "重新生成")[-1].click()
-    wait(page).until(lambda d: d.find_element(By.ID, "send-btn").is_displayed())
-    wait(page).until(lambda d: len(_bots(d)) == 2)
-    assert [b.text for b in _bots(page)] == before
+    wait(page).until(lambda d: 1 in d.execute_script("return window.__counts"))
+    wait(page).until(lambda d: _shown(d, "send-btn") and len(d.execute_script(BOT_TEXTS)) == 2)
+    assert page.execute_script(BOT_TEXTS) == before
 
 
 def test_conversations_survive_a_reload_and_can_be_switched(page: WebDriver, live_server: str) -> None:

@@ -327,7 +327,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     idle = {send: gr.update(visible=True), stop: gr.update(visible=False)}
 
     def answer(
-        question_text: str, earlier: list[Exchange], convs_value: Any, cid: str
+        question_text: str, earlier: list[Exchange], convs_value: Any = None, cid: str = ""
     ) -> Iterator[dict[Any, Any]]:
         """Answer one question; show it at once unless the text really arrives in pieces."""
         q = (question_text or "").strip()

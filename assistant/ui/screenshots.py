@@ -68,9 +68,13 @@ def viewport(driver: Any, width: int, height: int) -> None:
 
 
 def wait(driver: Any, seconds: float = 30) -> Any:
+    """A wait that retries while Gradio re-renders (elements missing or replaced meanwhile)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds)
+    return WebDriverWait(
+        driver, seconds, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
 
 
 def open_fresh(driver: Any, url: str) -> None:
