@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-all lint format typecheck index eval bench clean
+.PHONY: install run test test-all lint format typecheck index eval bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,9 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m assistant bench
+
+screenshots: $(STAMP)  ## refresh the README's pictures docs/ui*.png (needs Debian chromium + chromium-driver)
+	$(BIN)/python -m assistant.ui.screenshots --out docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -89,7 +89,7 @@ def _ui_blocks(app: FastAPI) -> Any:
 def _mount(app: FastAPI, settings: Settings, blocks: Any) -> FastAPI:
     import gradio as gr
 
-    from assistant.ui import CSS, theme
+    from assistant.ui import mount_options
 
     return gr.mount_gradio_app(
         app,
@@ -99,9 +99,8 @@ def _mount(app: FastAPI, settings: Settings, blocks: Any) -> FastAPI:
         server_port=settings.port,
         footer_links=["api"],
         run_history=False,
-        css=CSS,
-        theme=theme(),
         ssr_mode=False,
+        **mount_options(),  # theme, CSS, the page script, Gradio's labels in Chinese
         show_error=True,
     )
 

@@ -5,35 +5,18 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
+from assistant.ui.screenshots import CHROMIUM_FLAGS, chromium, has_chromium
+
+__all__ = ["CHROMIUM_FLAGS", "app_module", "chromium", "has_chromium", "redis_server", "serve"]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# Headless and offline: without the background-networking flags Chromium keeps dialling out.
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--lang=zh-CN",
-)
-
-
-def has_chromium() -> bool:
-    return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
 
 
 def app_module() -> Any:
@@ -69,25 +52,6 @@ def serve(asgi_app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@contextmanager
-def chromium() -> Iterator[WebDriver]:
-    """Debian's headless Chromium with a fresh profile (never a browser a test tool downloads)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @contextmanager

@@ -1,33 +1,43 @@
-"""The UI in headless Debian Chromium: ask, read the answer, click a citation chip, see the quote marked;
-match an enterprise to the plan's clauses and open one.
+"""The UI in headless Debian Chromium, at desktop (1400×1000) and phone (390×844) widths, asserting what a
+user sees: answers, chips, the source panel, scroll positions, labels, contrast, the phone layout.
 
-Also saves docs/ui.png (1280x900), docs/ui-mobile.png (390x844) and docs/ui-policy.png (1280x900).
+One browser and the session's live server for the module; a second small server (a held-back answer
+in 大模型模式) for 停止. Screenshots go to a temporary folder (``make screenshots`` refreshes docs/).
 Run with ``pytest -m browser``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import chromium, has_chromium
+from assistant.config import Settings
+from assistant.facade import Assistant
+from assistant.feedback import FeedbackStore
+from assistant.ui import screenshots as shots
+from tests.helpers import chromium, has_chromium, serve
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 Q = "到2030年清洁能源装机占比达到多少？"
+DESKTOP, PHONE = shots.DESKTOP, shots.PHONE
 
 if not has_chromium():
     pytest.skip("Debian chromium and chromium-driver are not installed", allow_module_level=True)
 
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+wait, ask, viewport = shots.wait, shots.ask, shots.viewport
 
 
 @pytest.fixture(scope="module")
@@ -36,174 +46,468 @@ def driver() -> Iterator[WebDriver]:
         yield browser
 
 
-def _viewport(driver: WebDriver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
+@pytest.fixture
+def page(driver: WebDriver, live_server: str) -> WebDriver:
+    """The app at desktop width with no stored conversations."""
+    viewport(driver, *DESKTOP)
+    shots.open_fresh(driver, live_server)
+    return driver
 
 
-def _wait(driver: WebDriver, seconds: float = 30) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, seconds)
+def _bots(driver: WebDriver) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='bot']")
 
 
-def _open(driver: WebDriver, url: str) -> WebElement:
-    driver.get(url)
-    return _wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
-
-
-def _ask(driver: WebDriver, question: str) -> None:
-    box = _wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
-    box.clear()
-    box.send_keys(question)
-    driver.find_element(By.ID, "send-btn").click()
-
-
-def _screenshot(driver: WebDriver, name: str) -> None:
-    """Mouse off the chips (no hover state), page scrolled to the top, then save docs/<name>."""
-    ActionChains(driver).move_to_element(driver.find_element(By.ID, "app-title")).perform()
-    driver.execute_script("window.scrollTo(0, 0)")
-    DOCS.mkdir(exist_ok=True)
-    assert driver.save_screenshot(str(DOCS / name))
-
-
-def _chips(driver: WebDriver, label: str) -> list[WebElement]:
-    _wait(driver).until(lambda d: label in d.find_element(By.ID, "citation-chips").text)
+def _chips(driver: WebDriver) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, "#citation-chips .cite-chip")
 
 
-def test_ask_click_citation_and_see_the_quote(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _wait(driver).until(lambda d: "70%" in d.find_element(By.ID, "chatbot").text)
-    chips = _chips(driver, "本回答的引用")
-    assert chips and "推动能源绿色低碳转型" in chips[0].text
+def _tab(driver: WebDriver, name: str) -> None:
+    driver.find_element(By.XPATH, f"//button[@role='tab' and contains(., '{name}')]").click()
+
+
+def _shown(driver: WebDriver, elem_id: str) -> bool:
+    """Whether the element is on the page and visible (Gradio removes hidden components)."""
+    try:
+        return any(e.is_displayed() for e in driver.find_elements(By.ID, elem_id))
+    except StaleElementReferenceException:  # replaced while we looked
+        return False
+
+
+def _message_buttons(driver: WebDriver, label: str) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, f"#chatbot button[aria-label='{label}']")
+
+
+# --------------------------------------------------------------------------- 问答
+
+
+def test_answer_shown_at_once_with_one_chip_per_location_and_the_quote_marked(page: WebDriver) -> None:
+    assert page.find_element(By.CSS_SELECTOR, "#mode-badge .mode-name").text == "离线摘录模式"
+    # record every text the answer shows while it arrives: an offline answer is not fed out in pieces
+    page.execute_script(
+        """window.__seen = [];
+        new MutationObserver(() => document.querySelectorAll('#chatbot [data-testid="bot"]')
+          .forEach((m) => window.__seen.push(m.innerText))).observe(
+            document.getElementById('chatbot'), {subtree: true, childList: true, characterData: true});"""
+    )
+    ask(page, Q)
+    answer = _bots(page)[-1]
+    assert answer.text.startswith("根据第十四章第二节") and "70%" in answer.text
+    final = page.execute_script("return arguments[0].innerText", answer)
+    seen = [t for t in page.execute_script("return window.__seen") if t.strip()]
+    assert seen and all(t == final for t in seen), "the answer appeared in pieces"
+    ask(page, "这一节还讲了什么？")
+    chips = _chips(page)
+    # five quotes from one section: one chip carrying all five
+    assert len(chips) == 1 and "第二节 推动能源绿色低碳转型" in chips[0].text and "5 段" in chips[0].text
+    assert len({c.text for c in chips}) == len(chips)
     chips[0].click()
-    mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
-    assert "70%" in mark.text.replace(" ", "")
-    panel = driver.find_element(By.ID, "section-panel")
+    wait(page).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#section-panel mark")) == 5)
+    panel = page.find_element(By.ID, "section-panel")
     assert "第二节 推动能源绿色低碳转型" in panel.text and "ch14.s2" in panel.text
-    _screenshot(driver, "ui.png")
+    marks = page.find_elements(By.CSS_SELECTOR, "#section-panel mark")
+    assert any(m.is_displayed() and "提高清洁能源装机比重" in m.text for m in marks)
 
 
-def test_copy_box_and_feedback(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _chips(driver, "本回答的引用")
-    driver.find_element(By.XPATH, "//*[@id='tools']//*[contains(text(), '复制答案')]").click()
-    box = _wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#copy-box textarea")))
-    _wait(driver).until(lambda d: "引用：" in (box.get_attribute("value") or ""))
-    assert "ch14.s2" in (box.get_attribute("value") or "")
-    driver.find_element(By.CSS_SELECTOR, "#fb-comment textarea").send_keys("很清楚")
-    driver.find_element(By.ID, "fb-up").click()
-    _wait(driver).until(lambda d: "已记录反馈" in d.find_element(By.ID, "fb-status").text)
+def test_sources_are_folded_under_the_answer_each_quote_once(page: WebDriver) -> None:
+    ask(page, Q)
+    ask(page, "这一节还讲了什么？")
+    answer = _bots(page)[-1]
+    details = answer.find_element(By.CSS_SELECTOR, "details.cites")
+    assert details.get_attribute("open") is None
+    summary = details.find_element(By.TAG_NAME, "summary")
+    assert summary.text == "引用：1 处出处，5 段原文（展开查看）"
+    # folded: the quotes are not shown next to the answer that already says them
+    assert "「提高清洁能源装机比重。」" not in answer.text
+    summary.click()
+    quotes = [q.text for q in details.find_elements(By.CSS_SELECTOR, "ul li")]
+    assert len(quotes) == 5 == len(set(quotes)) and "「提高清洁能源装机比重。」" in quotes
 
 
-def test_clicking_an_earlier_answer_shows_its_chips(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _chips(driver, "本回答的引用")
-    _ask(driver, "规划提出推动设立哪个国家公园？")
-    _chips(driver, "第 2 问的引用")
-    first_answer = driver.find_elements(
-        By.CSS_SELECTOR, "#chatbot .message.bot, #chatbot [data-testid='bot']"
-    )[0]
-    first_answer.click()
-    chips = _chips(driver, "第 1 问的引用")
-    chips[0].click()
-    _wait(driver).until(lambda d: "ch14.s2" in d.find_element(By.ID, "section-panel").text)
+def test_the_chat_shows_the_start_of_the_new_answer(page: WebDriver) -> None:
+    ask(page, Q)
+    ask(page, "这一节还讲了什么？")
+    ask(page, "第二章讲了什么？")  # an answer taller than the chat
+    where = """const m = [...document.querySelectorAll('#chatbot [data-testid="bot"]')].pop();
+        const box = document.querySelector('#chatbot .bubble-wrap');
+        return {offset: m.getBoundingClientRect().top - box.getBoundingClientRect().top,
+                height: m.getBoundingClientRect().height, view: box.clientHeight,
+                scrolled: box.scrollTop, bottom: box.scrollHeight - box.clientHeight};"""
+    first = page.execute_script(where)
+    assert first["height"] > first["view"], first
+    wait(page, 5).until(lambda d: abs(d.execute_script(where)["offset"]) < 40)
+    pos = page.execute_script(where)
+    assert 0 < pos["scrolled"] < pos["bottom"] - 40, f"not at the answer's start: {pos}"
+    assert _bots(page)[-1].text.startswith("第二章")
 
 
-def test_every_answer_links_its_sources(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _chips(driver, "本回答的引用")
-    _ask(driver, "规划提出推动设立哪个国家公园？")
-    _chips(driver, "第 2 问的引用")
-    links = driver.find_elements(By.CSS_SELECTOR, "#chatbot li code")
-    first = next(link for link in links if link.text == "ch14.s2")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
-    first.click()
-    mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
+def test_location_codes_are_keyboard_links(page: WebDriver) -> None:
+    ask(page, Q)
+    answer = _bots(page)[-1]
+    answer.find_element(By.CSS_SELECTOR, "details.cites summary").click()
+    link = answer.find_element(By.CSS_SELECTOR, "a.cite-loc")
+    assert link.text == "ch14.s2" and page.execute_script("return arguments[0].tabIndex", link) >= 0
+    page.execute_script("arguments[0].focus()", link)
+    assert page.switch_to.active_element == link
+    link.send_keys(Keys.ENTER)
+    mark = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
     assert "70%" in mark.text.replace(" ", "")
-    _chips(driver, "第 1 问的引用")  # the clicked answer becomes the selected one
 
 
-def test_clear_conversation(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _chips(driver, "本回答的引用")
-    driver.find_element(By.ID, "clear-btn").click()
-    _wait(driver).until(lambda d: "70%" not in d.find_element(By.ID, "chatbot").text)
-    assert not driver.find_elements(By.CSS_SELECTOR, "#citation-chips .cite-chip")
+def test_copy_gives_clean_text_with_sources(page: WebDriver, live_server: str) -> None:
+    page.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"], "origin": live_server},
+    )
+    ask(page, Q)
+    _message_buttons(page, "复制回答")[-1].click()
+    text = page.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, (e) => done('ERROR ' + e));"
+    )
+    assert text.startswith(
+        "根据第十四章第二节「推动能源绿色低碳转型」：到 2030 年，清洁能源装机占比达到 70%。"
+    )
+    assert "引用：\n[1] 第十四章 全力建设清洁能源强省" in text and "（ch14.s2）" in text
+    assert not any(mark in text for mark in ("**", "`", "<", "\\"))
 
 
-def test_toc_and_indicator_tabs(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '目录')]").click()
-    _wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#toc-chapter input"))).click()
-    option = _wait(driver).until(
+def test_like_and_dislike_are_stored_as_feedback(page: WebDriver, http_settings: Settings) -> None:
+    question = "规划提出推动设立哪个国家公园？"
+    ask(page, question)
+    like, dislike = _message_buttons(page, "有帮助")[-1], _message_buttons(page, "没有帮助")[-1]
+    assert like.find_elements(By.TAG_NAME, "svg") and dislike.find_elements(By.TAG_NAME, "svg")
+    like.click()
+    wait(page).until(lambda d: "已记录反馈：有帮助" in d.find_element(By.TAG_NAME, "body").text)
+    rows = [r for r in FeedbackStore(http_settings.data_dir).rows() if r.question == question]
+    assert [(r.rating, r.source) for r in rows] == [("up", "ui")] and "ch" in rows[0].citations
+
+
+BOT_TEXTS = "return [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')].map((m) => m.innerText);"
+
+
+def test_regenerate_replaces_the_answer(page: WebDriver) -> None:
+    ask(page, Q)
+    ask(page, "规划提出推动设立哪个国家公园？")
+    before = page.execute_script(BOT_TEXTS)
+    # count the answers on screen at every change: regenerating drops the last one, then answers again
+    page.execute_script(
+        """window.__counts = [];
+        new MutationObserver(() => window.__counts.push(
+          document.querySelectorAll('#chatbot [data-testid="bot"]').length)).observe(
+            document.getElementById('chatbot'), {subtree: true, childList: true});"""
+    )
+    _message_buttons(page, "重新生成")[-1].click()
+    wait(page).until(lambda d: 1 in d.execute_script("return window.__counts"))
+    wait(page).until(lambda d: _shown(d, "send-btn") and len(d.execute_script(BOT_TEXTS)) == 2)
+    assert page.execute_script(BOT_TEXTS) == before
+
+
+def test_conversations_survive_a_reload_and_can_be_switched(page: WebDriver, live_server: str) -> None:
+    ask(page, Q)
+    page.get(live_server)
+    wait(page).until(lambda d: _bots(d) and "70%" in _bots(d)[0].text)
+    assert len(_chips(page)) == 1  # the restored answer's sources too
+    page.find_element(By.ID, "new-chat-btn").click()
+    wait(page).until(lambda d: not _bots(d))
+    ask(page, "规划提出推动设立哪个国家公园？")
+    page.find_element(By.CSS_SELECTOR, "#conv-list input").click()
+    options = wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
+    labels = [o.get_attribute("aria-label") or o.text for o in options]
+    assert (
+        len(labels) == 2 and labels[0].startswith("规划提出推动设立哪个国家公园") and labels[1].startswith(Q)
+    )
+    options[1].click()
+    wait(page).until(lambda d: len(_bots(d)) == 1 and "70%" in _bots(d)[0].text)
+
+
+def test_an_example_question_sends_when_clicked(page: WebDriver) -> None:
+    example = page.find_element(By.XPATH, "//*[@id='examples']//*[contains(text(), '世界级产业集群有哪些')]")
+    example.click()
+    wait(page).until(lambda d: _bots(d) and "船舶与海工装备产业集群" in _bots(d)[-1].text)
+    user = page.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']")
+    assert user[-1].text == "22个重点产业集群中，世界级产业集群有哪些？"
+
+
+def test_the_side_panel_starts_as_the_outline(page: WebDriver) -> None:
+    panel = page.find_element(By.ID, "section-panel")
+    assert "规划纲要提纲" in panel.text
+    assert not panel.find_elements(By.CSS_SELECTOR, ".eta-bar, .progress-text, .wrap.default")  # no spinner
+    chapters = panel.find_elements(By.CSS_SELECTOR, "details.outline-chapter")
+    assert len(chapters) == 20
+    chapters[13].find_element(By.TAG_NAME, "summary").click()
+    item = chapters[13].find_element(By.XPATH, ".//button[contains(., '推动能源绿色低碳转型')]")
+    item.click()
+    wait(page).until(lambda d: "清洁能源装机占比" in d.find_element(By.ID, "section-panel").text)
+    page.find_element(By.CSS_SELECTOR, "#section-panel .back-to-outline").click()
+    wait(page).until(lambda d: "规划纲要提纲" in d.find_element(By.ID, "section-panel").text)
+
+
+# --------------------------------------------------------------------------- labels, contrast, icons
+
+ENGLISH = r"[A-Za-z][a-z]{2,}"
+ALLOWED = {"Markdown"}  # 下载 Markdown (a file type)
+FIND_ENGLISH = """
+const re = new RegExp(arguments[0], 'g');
+const codes = /(preface|ch\\d+\\.s\\d+|box\\d+)/g;   // location codes are identifiers
+const found = new Set();
+const add = (s) => (s.replace(codes, '').match(re) || []).forEach((w) => found.add(w));
+document.querySelectorAll('body *').forEach((e) => {
+  if (e.closest('script, style, svg') || e.classList.contains('copy-src')) { return; }
+  ['aria-label', 'title', 'placeholder', 'alt', 'aria-roledescription'].forEach((a) => {
+    const v = e.getAttribute(a); if (v) { add(v); }
+  });
+});
+add(document.body.innerText);
+return [...found];
+"""
+
+
+def _english(driver: WebDriver) -> set[str]:
+    return set(driver.execute_script(FIND_ENGLISH, ENGLISH)) - ALLOWED
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_english_in_any_tab(driver: WebDriver, live_server: str, size: tuple[int, int]) -> None:
+    viewport(driver, *size)
+    shots.open_fresh(driver, live_server)
+    ask(driver, Q)
+    _bots(driver)[-1].find_element(By.CSS_SELECTOR, "details.cites summary").click()
+    found = _english(driver)
+    for tab in ("目录", "指标", "企业政策匹配"):
+        _tab(driver, tab)
+        shown = {"目录": "toc-chapter", "指标": "ind-table"}.get(tab, "policy-report")
+        wait(driver).until(lambda d, shown=shown: _shown(d, shown))
+        found |= _english(driver)
+    _tab(driver, "问答")
+    driver.find_element(By.ID, "send-btn").click()  # an empty question: a toast
+    toast = wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".toast-body")))
+    assert "提示" in toast.text and "请输入问题" in toast.text
+    found |= _english(driver)
+    assert not found, f"English in the UI: {sorted(found)}"
+    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+    assert (
+        box.accessible_name == "问题"
+        and driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    )
+
+
+CONTRAST = """
+const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const background = (el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { return c.slice(0, 3); }
+  }
+  return [255, 255, 255];
+};
+const el = document.querySelector(arguments[0]);
+if (!el) { return null; }
+const style = arguments[1] ? getComputedStyle(el, arguments[1]) : getComputedStyle(el);
+const fg = parse(style.color).slice(0, 3);
+const [a, b] = [lum(fg), lum(background(el))].sort((x, y) => y - x);
+return (a + 0.05) / (b + 0.05);
+"""
+
+
+def _contrast(driver: WebDriver, selector: str, pseudo: str = "") -> float:
+    ratio = driver.execute_script(CONTRAST, selector, pseudo or None)
+    assert ratio is not None, f"{selector} is not on the page"
+    return float(ratio)
+
+
+def test_notes_and_placeholders_have_enough_contrast(page: WebDriver) -> None:
+    ask(page, Q)
+    checks: Sequence[tuple[str, str]] = [
+        ("#app-title .subtitle", ""),
+        ("#question textarea", "::placeholder"),
+        ("#mode-badge .mode-note", ""),
+        ("#citation-chips .chips-label", ""),
+        ("#section-panel .loc-id", ""),
+    ]
+    low = {sel + pseudo: round(_contrast(page, sel, pseudo), 2) for sel, pseudo in checks}
+    _tab(page, "企业政策匹配")
+    wait(page).until(lambda d: d.find_element(By.ID, "policy-report").is_displayed())
+    low["#policy-report .panel-empty"] = round(_contrast(page, "#policy-report .panel-empty"), 2)
+    low["#policy-description::placeholder"] = round(
+        _contrast(page, "#policy-description textarea", "::placeholder"), 2
+    )
+    assert all(r >= 4.5 for r in low.values()), low
+
+
+EMOJI = "[\\u{1F300}-\\u{1FAFF}\\u{2600}-\\u{27BF}\\u{1F000}-\\u{1F2FF}]"
+
+
+def test_controls_need_no_emoji_font(page: WebDriver) -> None:
+    ask(page, Q)
+    labels = page.execute_script(
+        """const re = new RegExp(arguments[0], 'u');
+        return [...document.querySelectorAll('button, [role="button"], [role="tab"]')]
+          .map((b) => (b.innerText || '') + ' ' + (b.getAttribute('aria-label') || ''))
+          .filter((t) => re.test(t));""",
+        EMOJI,
+    )
+    assert labels == []
+    for label in ("复制回答", "有帮助", "没有帮助", "重新生成"):  # icons drawn as SVG, named in Chinese
+        buttons = _message_buttons(page, label)
+        assert buttons and buttons[-1].find_elements(By.TAG_NAME, "svg"), label
+    assert page.find_element(By.ID, "new-chat-btn").text == "新对话"
+
+
+# --------------------------------------------------------------------------- phone
+
+
+def test_phone_chip_to_panel_and_back_to_the_chat(driver: WebDriver, live_server: str) -> None:
+    viewport(driver, *PHONE)
+    shots.open_fresh(driver, live_server)
+    ask(driver, "专栏1里森林覆盖率2030年的目标是多少？")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= PHONE[0], f"no sideways scrolling at phone width (page is {width}px wide)"
+    _chips(driver)[0].click()
+    row = wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel tr.ind-hit")))
+    # 专栏1 as a table: the cited row marked, PM2.5 as a subscript, not the source's markup
+    assert "森林覆盖率" in row.text and "35.7" in row.text
+    panel = driver.find_element(By.ID, "section-panel")
+    assert "_{" not in panel.text and panel.find_elements(By.XPATH, ".//sub[text()='2.5']")
+    assert driver.execute_script("return arguments[0].getBoundingClientRect().right", row) <= PHONE[0]
+    back = driver.find_element(By.CSS_SELECTOR, "#section-panel .back-to-chat")
+    assert back.is_displayed() and back.text == "返回对话"
+    back.click()
+    wait(driver).until(
+        lambda d: (
+            abs(d.execute_script("return document.getElementById('chatbot').getBoundingClientRect().top"))
+            < 20
+        )
+    )
+
+
+def test_phone_indicators_show_the_2030_target_without_sideways_scrolling(
+    driver: WebDriver, live_server: str
+) -> None:
+    viewport(driver, *PHONE)
+    shots.open_fresh(driver, live_server)
+    _tab(driver, "指标")
+    card = wait(driver).until(
+        ec.visibility_of_element_located((By.XPATH, "//*[@id='ind-table']//tr[contains(., '森林覆盖率')]"))
+    )
+    target = card.find_element(By.CSS_SELECTOR, "td[data-label='2030年']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    assert target.is_displayed() and target.text == "35.7"
+    right = driver.execute_script("return arguments[0].getBoundingClientRect().right", target)
+    assert (
+        right <= PHONE[0] and driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    )
+    label = driver.execute_script("return getComputedStyle(arguments[0], '::before').content", target)
+    assert json.loads(label) == "2030年"
+
+
+# --------------------------------------------------------------------------- other tabs
+
+
+def test_toc_and_indicator_tabs(page: WebDriver) -> None:
+    _tab(page, "目录")
+    wait(page).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#toc-chapter input"))).click()
+    option = wait(page).until(
         ec.element_to_be_clickable((By.XPATH, "//*[@role='option' and contains(., '第十四章')]"))
     )
     option.click()
-    section = _wait(driver).until(
+    section = wait(page).until(
         ec.element_to_be_clickable(
             (By.XPATH, "//*[@id='toc-location']//label[contains(., '推动能源绿色低碳转型')]")
         )
     )
     section.click()
-    _wait(driver).until(lambda d: "清洁能源装机占比" in d.find_element(By.ID, "toc-text").text)
-    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '指标')]").click()
-    _wait(driver).until(lambda d: "森林覆盖率" in d.find_element(By.ID, "ind-table").text)
-
-
-def test_phone_width(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 390, 844)
-    _open(driver, live_server)
-    _ask(driver, Q)
-    _wait(driver).until(lambda d: "70%" in d.find_element(By.ID, "chatbot").text)
-    chips = _chips(driver, "本回答的引用")
-    width = driver.execute_script("return document.documentElement.scrollWidth")
-    assert width <= 390, f"no horizontal scrolling at phone width (page is {width}px wide)"
-    chips[0].click()
-    mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
-    assert "70%" in mark.text.replace(" ", "")
-    _screenshot(driver, "ui-mobile.png")
+    wait(page).until(lambda d: "清洁能源装机占比" in d.find_element(By.ID, "toc-text").text)
+    _tab(page, "指标")
+    wait(page).until(lambda d: "森林覆盖率" in d.find_element(By.ID, "ind-table").text)
+    headers = [h.text for h in page.find_elements(By.CSS_SELECTOR, "#ind-table th")]
+    assert headers[:5] == ["类别", "指标", "单位", "2025年", "2030年"]
 
 
 def _pick(driver: WebDriver, dropdown: str, option: str) -> None:
     """Open a Gradio dropdown and choose an option by its label."""
-    _wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f"#{dropdown} input"))).click()
+    wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f"#{dropdown} input"))).click()
     choice = (By.XPATH, f"//*[@role='option' and @aria-label='{option}']")
-    _wait(driver).until(ec.element_to_be_clickable(choice)).click()
-    _wait(driver).until(
+    wait(driver).until(ec.element_to_be_clickable(choice)).click()
+    wait(driver).until(
         lambda d: d.find_element(By.CSS_SELECTOR, f"#{dropdown} input").get_attribute("value") == option
     )
 
 
-def test_policy_match_tab(driver: WebDriver, live_server: str) -> None:
-    _viewport(driver, 1280, 900)
-    _open(driver, live_server)
-    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '企业政策匹配')]").click()
-    _pick(driver, "policy-industry", "船舶与海工装备产业集群")
-    _pick(driver, "policy-city", "大连")
-    driver.find_element(By.ID, "policy-match-btn").click()
-    _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-report .clause"))
-    report = driver.find_element(By.ID, "policy-report")
-    assert "所属产业的目标" in report.text and "匹配理由" in report.text
-    chips = driver.find_elements(By.CSS_SELECTOR, "#policy-report .cite-chip")
+def test_policy_match_tab(page: WebDriver) -> None:
+    _tab(page, "企业政策匹配")
+    _pick(page, "policy-industry", "船舶与海工装备产业集群")
+    _pick(page, "policy-city", "大连")
+    page.find_element(By.ID, "policy-match-btn").click()
+    wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-report .clause"))
+    report = page.find_element(By.ID, "policy-report")
+    assert "匹配理由" in report.text
+    chips = page.find_elements(By.CSS_SELECTOR, "#policy-report .cite-chip")
     chip = next(c for c in chips if "船舶" in (c.get_attribute("data-quote") or ""))
     quote = chip.get_attribute("data-quote") or ""
     chip.click()
-    mark = _wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#policy-panel mark")))
+    mark = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#policy-panel mark")))
     assert "船舶" in mark.text and mark.text.replace(" ", "") in quote.replace(" ", "")
-    assert chip.get_attribute("data-location") in driver.find_element(By.ID, "policy-panel").text
-    assert driver.find_element(By.ID, "policy-md").is_enabled()
-    assert driver.find_element(By.ID, "policy-csv").is_enabled()
-    _screenshot(driver, "ui-policy.png")
+    assert chip.get_attribute("data-location") in page.find_element(By.ID, "policy-panel").text
+    assert page.find_element(By.ID, "policy-md").is_enabled()
+    assert page.find_element(By.ID, "policy-csv").is_enabled()
+
+
+def test_screenshots_go_to_a_temporary_folder(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
+    paths = shots.take(driver, live_server, tmp_path)
+    assert [p.name for p in paths] == list(shots.NAMES)
+    assert all(p.parent == tmp_path and p.stat().st_size > 20_000 for p in paths)
+
+
+# --------------------------------------------------------------------------- stop (大模型模式, held back)
+
+
+class HeldBack(Assistant):
+    """The real assistant whose answers wait until ``release`` is set (a slow LLM, without a network)."""
+
+    release = threading.Event()
+
+    def ask_stream(self, question: str, history: Any = ()) -> Iterator[Any]:
+        self.release.wait(20)
+        yield from super().ask_stream(question, history)
+
+
+@pytest.fixture(scope="module")
+def llm_server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import gradio as gr
+    from fastapi import FastAPI
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.chain import AnswerChain
+    from assistant.ui import build_ui, mount_options
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("llm-ui"))
+    model = FakeListChatModel(responses=["规划未提及。"])
+    chain = AnswerChain.from_settings(settings, assistant.document, assistant.retriever, chat_model=model)
+    held = HeldBack(settings, assistant.document, assistant.index, assistant.embedder, chain)
+    app = gr.mount_gradio_app(FastAPI(), build_ui(held), path="/", ssr_mode=False, **mount_options())
+    with serve(app) as url:
+        yield url
+    HeldBack.release.set()
+
+
+def test_stop_in_llm_mode(driver: WebDriver, llm_server: str) -> None:
+    HeldBack.release.clear()
+    viewport(driver, *DESKTOP)
+    shots.open_fresh(driver, llm_server)
+    assert driver.find_element(By.CSS_SELECTOR, "#mode-badge .mode-name").text == "大模型模式"
+    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.send_keys(Q)
+    driver.find_element(By.ID, "send-btn").click()
+    stop = wait(driver).until(ec.element_to_be_clickable((By.ID, "stop-btn")))
+    assert not _shown(driver, "send-btn")
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']"))
+    stop.click()
+    wait(driver).until(lambda d: _shown(d, "send-btn"))
+    assert not _shown(driver, "stop-btn")
+    assert box.get_attribute("value") == Q  # the question is back in the box to edit or resend
+    assert not driver.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']")
+    HeldBack.release.set()
