@@ -247,11 +247,14 @@ class AnswerChain:
         return state
 
     def _llm_draft(self, state: State) -> Draft:
-        """The LLM's answer; the offline draft is computed only when the LLM refuses."""
+        assert self.llm is not None
+        return self._checked(state, self.llm.generate(state.query, state.hits))
+
+    def _checked(self, state: State, text: str) -> Draft:
+        """The LLM's answer, if its quotes and figures check out against the plan; the offline draft
+        is computed only when the LLM refuses."""
         from .llm import parse_markers
 
-        assert self.llm is not None
-        text = self.llm.generate(state.query, state.hits)
         cleaned, citations, refused = parse_markers(text, state.hits)
         if refused:
             offline = self._offline(state)
@@ -286,15 +289,37 @@ class AnswerChain:
         return answer
 
     def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
-        """Yield text pieces, then the verified :class:`Answer`.
+        """Yield text pieces, then the verified :class:`Answer`, which is authoritative.
 
-        The answer is verified before anything is shown (an LLM's unverified tokens never reach
-        the user), then streamed in short pieces; the final Answer is authoritative.
+        Offline the answer is composed whole in milliseconds: it is yielded at once, in one piece.
+        With an LLM the reply's text is yielded as it arrives (the UI shows it as a draft being
+        written), then checked like any LLM answer; the final Answer replaces the draft, and an
+        answer that fails the check is replaced by the offline one with a notice.
         """
-        answer = self.invoke(question, history)
-        for i in range(0, len(answer.text), 12):
-            yield answer.text[i : i + 12]
-        yield answer
+        if self.llm is None:
+            answer = self.invoke(question, history)
+            yield answer.text
+            yield answer
+            return
+        started = time.perf_counter()
+        state = _timed("condense", self._condense).invoke(State(question, history))
+        state = _timed("retrieve", self._retrieve).invoke(state)
+        generating = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            for piece in self.llm.stream(state.query, state.hits):
+                pieces.append(piece)
+                yield piece
+            state.draft = self._checked(state, "".join(pieces))
+        except GeneratorError as exc:
+            state.notice = f"{exc} 以下为离线摘录答案。"
+            state.draft = self._offline(state)
+        state.timings_ms["generate"] = round((time.perf_counter() - generating) * 1000, 2)
+        state = _timed("verify", self._verify).invoke(state)
+        final = state.answer
+        assert final is not None
+        final.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+        yield final
 
 
 def _expanded(query: str) -> str:

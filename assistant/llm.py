@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,26 @@ class LLMGenerator:
         if not text.strip():
             raise GeneratorError("大模型服务返回了空回答。")
         return text.strip()
+
+    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
+        """The reply's text as the service sends it; failures become :class:`GeneratorError`."""
+        got = False
+        try:
+            for chunk in self.model.stream(self._messages(question, hits)):
+                text = _reply_text(chunk.content)
+                if text:
+                    got = True
+                    yield text
+        except SERVICE_ERRORS as exc:
+            raise GeneratorError(f"大模型服务调用失败（{type(exc).__name__}）：{exc}") from exc
+        except (ValueError, TypeError) as exc:
+            if not _raised_by_the_client(exc):
+                raise
+            raise GeneratorError(
+                f"大模型服务返回了无法解析的回答（{type(exc).__name__}）：{exc}"[:500]
+            ) from exc
+        if not got:
+            raise GeneratorError("大模型服务返回了空回答。")
 
     def condense(self, question: str, history: list[Turn]) -> str:
         lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-6:])

@@ -266,6 +266,17 @@ def _english(driver: WebDriver) -> set[str]:
     return set(driver.execute_script(FIND_ENGLISH, ENGLISH)) - ALLOWED
 
 
+def test_a_waiting_request_says_so_in_chinese(driver: WebDriver, live_server: str) -> None:
+    """Gradio's status tracker writes "queue: 1/2 |" while a request waits on a loaded server."""
+    shots.open_fresh(driver, live_server)
+    text = driver.execute_script(
+        "const d = document.createElement('div'); d.id = 'fake-status';"
+        "document.querySelector('#question').appendChild(d); d.textContent = 'queue: 1/2 |';"
+        "return new Promise((r) => setTimeout(() => r(d.textContent), 200));"
+    )
+    assert text == "排队：1/2 |"
+
+
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_no_english_in_any_tab(driver: WebDriver, live_server: str, size: tuple[int, int]) -> None:
     viewport(driver, *size)

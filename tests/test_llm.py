@@ -11,6 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from assistant.answers import Answer
 from assistant.chain import AnswerChain
 from assistant.config import Settings
 from assistant.facade import Assistant
@@ -120,6 +121,25 @@ def test_llm_streaming_yields_text_then_answer(assistant: Assistant) -> None:
     pieces: Iterator[object] = _assistant_with(assistant, fake).ask_stream(Q)
     out = list(pieces)
     assert out[-1].citations[0].location == "ch14.s2"  # type: ignore[union-attr]
+    # the LLM's text arrives in pieces as the service sends them (the fake sends one character at
+    # a time), not cut up afterwards; the verified answer comes last
+    drafts = [p for p in out[:-1] if isinstance(p, str)]
+    assert len(drafts) > 5 and "".join(drafts).startswith("清洁能源装机占比达到 70%")
+
+
+def test_llm_stream_that_fails_the_check_ends_with_the_offline_answer(assistant: Assistant) -> None:
+    n = _block_of(assistant, "ch14.s2")
+    fake = FakeListChatModel(
+        responses=[f"清洁能源装机占比达到 85% [{n}]。"]
+    )  # a figure the plan does not have
+    out = list(_assistant_with(assistant, fake).ask_stream(Q))
+    final = out[-1]
+    assert isinstance(final, Answer) and final.notice and "85%" not in final.text and "70%" in final.text
+
+
+def test_offline_answers_come_whole(assistant: Assistant) -> None:
+    out = list(assistant.ask_stream(Q))
+    assert len(out) == 2 and out[0] == out[1].text  # type: ignore[union-attr]
 
 
 def test_generator_uses_condense_for_followups(assistant: Assistant) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import tomllib
 from collections.abc import Iterator
@@ -77,7 +78,15 @@ def test_an_answer_ready_at_once_is_shown_at_once() -> None:
 def test_text_that_arrives_in_pieces_is_shown_as_it_comes() -> None:
     final = Answer("p0p1p2", (), False, "q")
     updates = list(qa.coalesce(_pieces([0, 0.25, 0.25], final), gap=0.1))
-    assert [text for text, _ in updates] == ["p0", "p0p1", "p0p1p2"] and updates[-1][1] is final
+    assert [text for text, _ in updates] == ["p0p1", "p0p1p2", "p0p1p2"] and updates[-1][1] is final
+
+
+def test_a_fast_stream_is_shown_as_it_grows_not_only_at_the_end() -> None:
+    final = Answer("".join(f"p{i}" for i in range(20)), (), False, "q")
+    updates = list(qa.coalesce(_pieces([0.02] * 20, final), gap=0.1))
+    partial = [text for text, answer in updates if answer is None]
+    assert len(partial) >= 2 and all(a != b for a, b in itertools.pairwise(partial))
+    assert updates[-1] == (final.text, final)
 
 
 def test_mode_label() -> None:

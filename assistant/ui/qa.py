@@ -173,20 +173,20 @@ def mode_html(generator: str) -> str:
 
 
 def coalesce(pieces: Iterable[str | Answer], gap: float = STREAM_GAP) -> Iterator[tuple[str, Answer | None]]:
-    """The text so far, yielded only when the next piece is slow to come (it really arrives in pieces,
-    as from an LLM): pieces that are ready at once (an offline answer) give one update, with the Answer."""
+    """The text so far, at most every ``gap`` seconds while it really arrives in pieces (an LLM's
+    reply), then the verified Answer; pieces that are ready at once (an offline answer, composed
+    whole) give no partial update, only the Answer."""
     text, shown = "", ""
     last = time.monotonic()
     for piece in pieces:
-        now = time.monotonic()
         if isinstance(piece, Answer):
             yield piece.text or text, piece
             return
-        if now - last > gap and text != shown:
-            shown = text
-            yield text, None
         text += piece
-        last = now
+        now = time.monotonic()
+        if now - last >= gap and text != shown:
+            shown, last = text, now
+            yield text, None
     yield text, None
 
 

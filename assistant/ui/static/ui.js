@@ -60,6 +60,12 @@
     [/^user's message: /, '用户消息：'],
     [/^bot's message: /, '助手回答：'],
   ];
+  // the status tracker's own words, shown when a request waits (a loaded server): "queue: 2/3 |"
+  const STATUS = [
+    [/\bqueue:\s*/g, '排队：'],
+    [/\bprocessing\s*\|?/g, '处理中 |'],
+    [/\bIn queue: (\d+) of (\d+)/g, '排队第 $1 位，共 $2 位'],
+  ];
   const ATTRS = ['aria-label', 'title', 'placeholder', 'alt', 'aria-roledescription'];
 
   function translate(value) {
@@ -69,7 +75,9 @@
     for (const [re, zh] of PREFIXES) {
       if (re.test(value)) { return zh + clean(value.replace(re, '')); }
     }
-    return null;
+    let out = key;
+    for (const [re, zh] of STATUS) { out = out.replace(re, zh); }
+    return out !== key ? out : null;
   }
 
   function fixElement(el) {
