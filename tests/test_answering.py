@@ -408,3 +408,9 @@ def test_a_box_named_by_its_title(assistant: Assistant) -> None:
 def test_a_group_of_a_box_counted(assistant: Assistant) -> None:
     a = _ask(assistant, "应急能力提升工程里关键救援力量提升工程一共几项？")
     assert "共9个" in a.text and "航空护林站建设项目" in a.text and "省级应急指挥部" not in a.text
+
+
+def test_everything_about_a_topic_opens_with_the_section_devoted_to_it(assistant: Assistant) -> None:
+    a = _ask(assistant, "生态保护修复方面，规划里都讲了哪些？")
+    assert "第十八章第三节「全面加强生态保护和修复」专门论述" in a.text
+    assert "“三北”六期工程" in a.text and {"ch18.s3", "box38"} <= set(a.cited_locations)

@@ -13,16 +13,20 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ...answers import Citation
 from ...extractive import Sentence
 from ...normalize import match_key
+from ...parse import Location
 from ..intent import Request
 from ..lexicon import lexicon
+from . import outline
 from .common import Context, Draft, cite_sentences, joined, name_of, subject_runs
 
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
 _SHORT_LEAD = 16  # a lead this short that names the subject is about it
 _DEFINING = 3  # passages about the subject itself, shown first
 _BUDGET = 2400  # characters of quoted mentions; the places beyond it are listed by name
+_TITLED = 2  # places devoted to the subject that are outlined in full
 _HEAD = 24  # characters: an item head longer than this is a sentence, not a label
 _CLIP = 160  # characters of a mention, around the subject (whole sentences when few)
 _FEW = 10
@@ -161,10 +165,12 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         touches = sum(1 for a in aspects if a in s.key or a in s.lead_key)
         return (-touches, 0 if names(s) else 1, hit_rank.get(s.location.id, 99), order[id(s)])
 
+    titled = _titled(name, ctx)
+    devoted, devoted_citations = _devoted(titled, ctx)
     defining = sorted((s for s in mentions if any(_headed_by(s, k) for k in keys)), key=rank)[:_DEFINING]
     limit = 200 if len(mentions) <= _FEW else _CLIP
     picked: list[Sentence] = list(defining)
-    used = sum(len(s.text) for s in defining)
+    used = len(devoted) + sum(len(s.text) for s in defining)
     for per_place in (1, 2, 3, len(mentions)):  # one from every place first, then more
         for s in sorted(mentions, key=rank):
             if used >= _BUDGET:
@@ -201,7 +207,48 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         f"规划纲要中涉及「{name}」的内容共{total}处，分布在{len(places)}个章节和专栏，主要有：\n"
         + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
     )
+    if devoted:
+        text = text.replace("，主要有：\n", "。" + devoted + "\n其他章节和专栏中主要有：\n", 1)
     if rest:  # every place is at least named, so nothing the plan says about it is hidden
         text += f"\n另有{len(rest)}处也提到「{name}」：" + "、".join(name_of(loc) for loc in rest) + "。"
-    counted = (str(total), str(len(places)), str(len(rest)))
-    return Draft("about", False, text, cite_sentences(quotes), counted)
+    counted = (str(total), str(len(places)), str(len(rest)), *outline.counts(devoted))
+    return Draft("about", False, text, (*devoted_citations, *cite_sentences(quotes)), counted)
+
+
+def _titled(name: str, ctx: Context) -> list[Location]:
+    """The sections and boxes whose titles name the subject (生态保护修复 → 第十八章第三节
+    「全面加强生态保护和修复」): every word of it in the title. A chapter's title counts when none of
+    its sections' does (海洋经济 → 第九章「推动海洋经济高质量发展…」)."""
+    words = [w for n in name.split("、") for w in ctx.model.tokenizer.words(n) if len(w) >= 2]
+    if not words:
+        return []
+
+    def names(title: str) -> bool:
+        return all(match_key(w) in match_key(title) for w in words)
+
+    doc = ctx.model.doc
+    found = [loc for loc in (*doc.sections, *doc.boxes) if names(loc.title)]
+    if found:
+        return found[:_TITLED]
+    chapters = {loc.chapter for loc in doc.sections if names(loc.title_path[0])}
+    return [intro for c in sorted(chapters) if (intro := ctx.model.intro(c)) is not None][:_TITLED]
+
+
+def _devoted(titled: list[Location], ctx: Context) -> tuple[str, list[Citation]]:
+    """What the places devoted to the subject cover: their outlines (leads, items), cited."""
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for loc in titled:
+        if loc.kind == "intro":
+            draft = outline.chapter_outline(loc.chapter, ctx)
+            parts.append(draft.text)
+            citations += draft.citations
+            continue
+        body, cites = outline.outline_location(loc, ctx)
+        boxes = ctx.model.doc.boxes_of(loc.id) if loc.kind == "section" else ()
+        extra = "".join(
+            f"\n其后的专栏{b.number}「{b.title}」：\n" + outline.outline_location(b, ctx)[0] for b in boxes
+        )
+        citations += cites + [c for b in boxes for c in outline.outline_location(b, ctx)[1]]
+        parts.append(f"{name_of(loc)}专门论述：\n{body}{extra}")
+    return "\n".join(parts), citations

@@ -61,7 +61,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     loc = ctx.model.doc[refs[0]]
     names_chapter = bool(REF_SECTION.search(req.text)) and not REF_SECTION.search(req.text).group(2)  # type: ignore[union-attr]
     if loc.chapter and (loc.kind == "intro" or (names_chapter and not REF_BOX.search(req.text))):
-        return _chapter(loc.chapter, ctx)
+        return chapter_outline(loc.chapter, ctx)
     body, citations = outline_location(loc, ctx)
     boxes = ctx.model.doc.boxes_of(loc.id) if loc.kind == "section" else ()
     extra = ""
@@ -73,7 +73,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     return Draft("outline", False, text, tuple(citations), counts(text))
 
 
-def _chapter(chapter: int, ctx: Context) -> Draft:
+def chapter_outline(chapter: int, ctx: Context) -> Draft:
     model = ctx.model
     sections = model.sections(chapter)
     intro = model.intro(chapter)
