@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -382,7 +383,24 @@ def answer_metrics(items: Sequence[ItemResult]) -> dict[str, Any]:
         "abstention_accuracy": _ratio(sum(r.abstained for r in unanswerable), len(unanswerable)),
         "false_abstention": _ratio(sum(r.abstained for r in answerable), len(answerable)),
         "errors": sum(r.error is not None for r in items),
+        "wrong_figures": sum(wrong_figure(r) for r in items),
     }
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def wrong_figure(r: ItemResult) -> bool:
+    """An answer that states a figure where it should not: a question the plan does not answer,
+    answered with a number (years aside), or a figure question (every key a number) answered, not
+    abstained, without the right figures."""
+    if r.abstained or r.error is not None:
+        return False
+    numbers = _NUMBER.findall(re.sub(r"20\d\d\s*年", "", r.answer))
+    if not r.answerable:
+        return bool(numbers)
+    figure_question = bool(r.keys) and all(any(_NUMBER.search(k) for k in group) for group in r.keys)
+    return figure_question and not r.keys_ok and bool(numbers)
 
 
 def retrieval_metrics(items: Sequence[ItemResult], mode: str) -> dict[str, Any]:
@@ -650,14 +668,14 @@ def _num(value: float | None) -> str:
 
 
 def answer_table(report: Report) -> list[str]:
-    head = "| type | n | answer acc | cite hit | cite prec | quotes ok | abstain acc | false abstain |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = "| type | n | answer acc | cite hit | cite prec | quotes ok | abstain acc | false abstain | wrong figures |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rows = [*report.by_type.items(), ("**all**", report.overall)]
     for name, m in rows:
         lines.append(
             f"| {name} | {m['n']} | {_pct(m['answer_accuracy'])} | {_pct(m['citation_hit'])} | "
             f"{_pct(m['citation_precision'])} | {_pct(m['quote_verification'])} | "
-            f"{_pct(m['abstention_accuracy'])} | {_pct(m['false_abstention'])} |"
+            f"{_pct(m['abstention_accuracy'])} | {_pct(m['false_abstention'])} | {m['wrong_figures']} |"
         )
     return lines
 
@@ -775,7 +793,8 @@ def summary(report: Report) -> str:
         f"citation precision {_pct(o['citation_precision'])}  "
         f"quotes verified {_pct(o['quote_verification'])}",
         f"abstention accuracy {_pct(o['abstention_accuracy'])}  "
-        f"false abstention {_pct(o['false_abstention'])}  errors {o['errors']}",
+        f"false abstention {_pct(o['false_abstention'])}  errors {o['errors']}  "
+        f"wrong figures {o['wrong_figures']}",
     ]
     for mode, groups in report.retrieval.items():
         g = groups["overall"]

@@ -189,9 +189,11 @@ class Extractor:
         dense = paragraph_scores or {}
         # the cluster a figure must belong to (see _bound), carried by the question itself: the
         # extractor is shared by concurrent requests and keeps no per-question state
-        clusters = [e for e in subjects if getattr(e, "kind", "") == "cluster"]
-        if clusters:
-            q = replace(q, bound_to=tuple(n for e in clusters for n in (e.name, *e.aliases)))
+        # a cluster's or a place's figure: the sentence or its item head must name it (专栏16's
+        # "到 2030 年，地区生产总值突破 4000 亿元" is 金普新区's, never 丹东's)
+        named = [e for e in subjects if getattr(e, "kind", "") in ("cluster", "city", "county")]
+        if named:
+            q = replace(q, bound_to=tuple(n for e in named for n in (e.name, *e.aliases)))
         rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)
@@ -383,10 +385,11 @@ class Extractor:
         elif any(y not in (2025, 2030) for y in q.years):
             reason = f"规划的目标年份主要是2030年（远景展望到2035年），没有给出{'、'.join(str(y) for y in q.years)}年的数值。"
         text = f"规划纲要中没有找到这个问题的{asked}，无法给出确切回答。{reason}"
-        if ranked and ranked[0][0] >= MIN_COVERAGE and not q.provinces:
+        said = next((s for score, s in ranked[:3] if score >= MIN_COVERAGE and self._bound(q, s)), None)
+        if said is not None and not q.provinces:
             # the subject is there, the asked fact is not: say what the plan does say about it
-            best = ranked[0][1]
-            text += f"规划中关于这一点的表述是：「{best.text}」（{best.location.cite}）"
+            # (about the thing asked: never another place's or cluster's sentence)
+            text += f"规划中关于这一点的表述是：「{said.text}」（{said.location.cite}）"
         if near:
             text += "相关内容可参阅：" + "；".join(f"{s.location.cite}" for s in near) + "。"
         return Draft(q.kind, True, text, cite_sentences(near))

@@ -414,3 +414,14 @@ def test_everything_about_a_topic_opens_with_the_section_devoted_to_it(assistant
     a = _ask(assistant, "生态保护修复方面，规划里都讲了哪些？")
     assert "第十八章第三节「全面加强生态保护和修复」专门论述" in a.text
     assert "“三北”六期工程" in a.text and {"ch18.s3", "box38"} <= set(a.cited_locations)
+
+
+def test_listed_figures_come_from_the_items_named(assistant: Assistant) -> None:
+    a = _ask(assistant, "产业发展和现代基础设施两个方向各安排多少个重大项目？")
+    assert "150个左右" in a.text and "140个左右" in a.text and set(a.cited_locations) == {"box12"}
+
+
+def test_a_place_s_figure_is_never_another_place_s(assistant: Assistant) -> None:
+    """专栏16's "到 2030 年，地区生产总值突破 4000 亿元" is 金普新区's; the plan gives no figure for 丹东."""
+    a = _ask(assistant, "丹东市到2030年地区生产总值要达到多少亿元？")
+    assert a.abstained and "4000" not in a.text

@@ -70,6 +70,7 @@ def numbered(lines: list[str]) -> str:
 
 
 _YEAR = re.compile(r"\d{4}\s*年(?:底|末)?")
+_COUNTED = re.compile(r"[一二两三四五六七八九十几多百千万]+[个项类条家种大批]?")
 JOINS = ("和", "与", "及", "以及", "、", "跟")  # "民营经济和民营企业": both are asked about
 
 
@@ -94,6 +95,7 @@ def subject_runs(text: str, model: PlanModel) -> list[tuple[list[str], str]]:
             and not any(word in w for w in frame)
             and re.fullmatch(r"[\u4e00-\u9fffa-z0-9]+", word) is not None
             and not word.isdigit()
+            and not _COUNTED.fullmatch(word)  # 两个, 三项: how many, not what
         )
         if not content:
             gap += word

@@ -27,6 +27,9 @@ _FIGURE = re.compile(
     r"(?:百|千|万)亿|\d[\d.]*\s*(?:万亿元|亿元|万元|%|万千瓦|千瓦|万吨|万人|万亩|亿立方米|个|家|项|所|座|公里|条|人|岁|年|倍|个百分点|万|亿)"
 )
 _MAX_SENTENCES = 8
+_SHORT_HEAD = 16  # characters: a lead this short is an item's head
+_LIST_NUMBER = re.compile(r"(^|[；;。：:])\s*\d+[.．、]\s*")
+_ITEM_NUMBER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+[.．、])\s*")
 
 
 def _keys(req: Request) -> list[str]:
@@ -52,7 +55,7 @@ def _keys(req: Request) -> list[str]:
 def is_target(s: Sentence) -> bool:
     """A sentence that sets a target: a figure, and a target year or a target verb, or a figure
     in a box (a box is a programme of the plan: "发展重力式网箱 500 个" is what it will build)."""
-    text = normalize_years(s.text)
+    text = _LIST_NUMBER.sub(r"\1", normalize_years(s.text))  # "7. 人工智能…" numbers an item, not 7 人
     figure = bool(_FIGURE.search(re.sub(r"20\d{2}\s*年", "", text)))
     return figure and (bool(_TARGET.search(text)) or s.location.kind == "box")
 
@@ -68,6 +71,13 @@ class _Share:
         return sum(w for k, w in self.weight.items() if k in text or k in lead) / self.total
 
 
+def _head_of(s: Sentence) -> str:
+    """The bare head of the item a sentence belongs to ("产业发展" for "（二）产业发展。"), if any."""
+    if s.lead == s.text and len(s.text) > _SHORT_HEAD:
+        return ""
+    return match_key(_ITEM_NUMBER.sub("", s.lead).rstrip("。；;：:"))
+
+
 def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence]] | None:
     """For a question naming its subjects one after another, the best 专栏1 row or target
     sentence for each: the one covering most of the subject's words (weighted by how specific
@@ -78,12 +88,14 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
     model = ctx.model
     targets = [s for s in model.sentences if s.location.id not in ("box1", "ch1.s1") and is_target(s)]
     scorers = []
+    names: list[str] = []
     for words in listed:
         # words the plan never uses (控制目标) can be matched by nothing: they do not count
         keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
         if keys:
             weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
             scorers.append(_Share(weight, sum(weight.values())))
+            names.append("".join(words))
     # the rows go to the things they fit best first ("能耗降低和二氧化碳排放降低": the second
     # fits its row wholly, so the first gets the other row, not the same one again)
     indicators = model.doc.indicators
@@ -103,7 +115,14 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
     for n, sc in enumerate(scorers):
         if n in taken:
             continue
-        ranked = sorted(targets, key=lambda s: sc(s.key, s.lead_key), reverse=True)
+        head = match_key(names[n])
+        # among equal shares, the sentence of the item headed by exactly what was named first
+        # ("产业发展" → 专栏12's "（二）产业发展。…实施重大项目150个左右")
+        ranked = sorted(
+            targets,
+            key=lambda s: (sc(s.key, s.lead_key), _head_of(s) == head),
+            reverse=True,
+        )
         if ranked and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE and ranked[0] not in chosen:
             chosen.append(ranked[0])
     rows.sort(key=model.doc.indicators.index)
