@@ -10,6 +10,7 @@ client (:mod:`assistant.llm`: the chat model, openai) is imported only with RAG_
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -175,7 +176,22 @@ class AnswerChain:
                 log.warning("condense fell back to the offline rewrite: %s", exc)
         texts = split_parts(query) if not resolved.core else [query]
         requests: list[Request] = []
-        for text in texts:
+        kinds = ("figure", "when", "where", "list", "fact")
+        for n, text in enumerate(texts):
+            if n and _ELLIPTIC.search(text):
+                # "…分别要达到多少？大学科技园呢？": a part that names only its subject re-asks the
+                # part before about it, as a follow-up in a conversation does
+                part = resolve(
+                    text, [Turn("user", texts[n - 1])], self.document, self.model.items, self.model.subject_of
+                )
+                if part.core:
+                    q = classify_followup(part.core, part.frame, self.document, self.model.tokenizer)
+                    request = understand(part.query, self.model)
+                    requests.append(
+                        replace(request, q=q, intent=Intent(q.kind) if q.kind in kinds else request.intent)
+                    )
+                    continue
+                text = part.query
             request = understand(text, self.model)
             previous = requests[-1] if requests else None
             if (
@@ -195,7 +211,6 @@ class AnswerChain:
         if resolved.core and query == resolved.query:
             # the follow-up's own words decide its subject; the previous question lends the rest
             q = classify_followup(resolved.core, resolved.frame, self.document, self.model.tokenizer)
-            kinds = ("figure", "when", "where", "list", "fact")
             intent = Intent(q.kind) if q.kind in kinds else requests[0].intent
             requests = [replace(requests[0], q=q, intent=intent)]
         state.resolved, state.query = resolved, query
@@ -233,7 +248,9 @@ class AnswerChain:
         if len(drafts) == 1:
             return drafts[0]
         # each part is verified on its own, so one unverifiable part does not withhold the others
-        return combine([p.request.text for p in state.parts], [check(d, self.document) for d in drafts])
+        return combine(
+            [_FRAME.sub("", p.request.text) for p in state.parts], [check(d, self.document) for d in drafts]
+        )
 
     def _generate(self, state: State) -> State:
         if self.llm is None:
@@ -320,6 +337,10 @@ class AnswerChain:
         assert final is not None
         final.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         yield final
+
+
+_FRAME = re.compile(r"（接上问：[^）]*）")  # the borrowed frame, not shown as part of the part's label
+_ELLIPTIC = re.compile(r"^[^？?，,。]{2,12}呢[？?]?$")  # "大学科技园呢？"
 
 
 def _expanded(query: str) -> str:

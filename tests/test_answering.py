@@ -425,3 +425,9 @@ def test_a_place_s_figure_is_never_another_place_s(assistant: Assistant) -> None
     """专栏16's "到 2030 年，地区生产总值突破 4000 亿元" is 金普新区's; the plan gives no figure for 丹东."""
     a = _ask(assistant, "丹东市到2030年地区生产总值要达到多少亿元？")
     assert a.abstained and "4000" not in a.text
+
+
+def test_a_part_that_names_only_its_subject_re_asks_the_part_before(assistant: Assistant) -> None:
+    a = _ask(assistant, "到2030年技术转移示范机构、技术经理人分别要达到多少？大学科技园呢？")
+    assert "130家" in a.text and "5000名" in a.text and "20个左右" in a.text
+    assert "接上问" not in a.text
