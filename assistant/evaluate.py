@@ -391,16 +391,24 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def wrong_figure(r: ItemResult) -> bool:
+    if r.error is not None:
+        return False
+    return states_wrong_figure(r.answer, r.abstained, r.answerable, r.keys, bool(r.keys_ok))
+
+
+def states_wrong_figure(
+    answer: str, abstained: bool, answerable: bool, keys: Sequence[Sequence[str]], keys_ok: bool
+) -> bool:
     """An answer that states a figure where it should not: a question the plan does not answer,
     answered with a number (years aside), or a figure question (every key a number) answered, not
     abstained, without the right figures."""
-    if r.abstained or r.error is not None:
+    if abstained:
         return False
-    numbers = _NUMBER.findall(re.sub(r"20\d\d\s*年", "", r.answer))
-    if not r.answerable:
+    numbers = _NUMBER.findall(re.sub(r"20\d\d\s*年", "", answer))
+    if not answerable:
         return bool(numbers)
-    figure_question = bool(r.keys) and all(any(_NUMBER.search(k) for k in group) for group in r.keys)
-    return figure_question and not r.keys_ok and bool(numbers)
+    figure_question = bool(keys) and all(any(_NUMBER.search(k) for k in group) for group in keys)
+    return figure_question and not keys_ok and bool(numbers)
 
 
 def retrieval_metrics(items: Sequence[ItemResult], mode: str) -> dict[str, Any]:

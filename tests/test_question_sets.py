@@ -1,7 +1,8 @@
 """Every question set is sound, and the assistant holds its measured level on each of them.
 
 The sets: ``questions.jsonl`` (tuning, written from the plan's sentences), ``holdout.jsonl`` (written
-apart from it, now also used for tuning), ``dev.jsonl`` (written from users' needs, for tuning) and
+apart from it, now also used for tuning), ``dev.jsonl`` and ``dev2.jsonl`` (written from users' needs,
+for tuning) and
 ``blind.jsonl`` (written from users' needs by a writer who never saw the code; measured, never
 tuned on). The floors sit a few points below what was measured; raise them as the assistant
 improves, never lower them to make a change pass.
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ROOT
-from assistant.evaluate import Question, check_questions, keys_satisfied, load_questions
+from assistant.evaluate import Question, check_questions, keys_satisfied, load_questions, states_wrong_figure
 from assistant.facade import Assistant
 from assistant.normalize import contains
 
@@ -23,7 +24,8 @@ SETS = ROOT / "evals"
 FLOORS = {
     "questions.jsonl": (0.92, 0.96),  # measured 0.949 (166/175), 1.0 (28/28)
     "holdout.jsonl": (0.87, 0.90),  # measured 0.900 (63/70), 1.0 (10/10)
-    "dev.jsonl": (0.54, 0.90),  # measured 0.575 (46/80), 1.0 (10/10)
+    "dev.jsonl": (0.67, 0.90),  # measured 0.700 (56/80), 1.0 (10/10)
+    "dev2.jsonl": (0.48, 0.85),  # measured 0.510 (52/102), 1.0 (8/8)
     "blind.jsonl": (0.66, 0.75),  # measured 0.692 (83/120), 0.8125 (13/16)
 }
 
@@ -35,26 +37,33 @@ def test_set_is_sound(assistant: Assistant, name: str) -> None:
     assert check_questions(questions, assistant.document) == []
 
 
-def _score(assistant: Assistant, questions: list[Question]) -> tuple[float, float, list[str]]:
-    answered = abstained = 0
+# set → most answers allowed to state a wrong figure (assistant.evaluate.wrong_figure), as measured
+WRONG_FIGURES = {"questions.jsonl": 0, "holdout.jsonl": 0, "dev.jsonl": 0, "dev2.jsonl": 3, "blind.jsonl": 8}
+
+
+def _score(assistant: Assistant, questions: list[Question]) -> tuple[float, float, int, list[str]]:
+    answered = abstained = wrong = 0
     problems: list[str] = []
     for q in questions:
         a = assistant.ask(q.question, list(q.history))
+        keys_ok = (not a.abstained) and keys_satisfied(a.text, q.keys + q.computed)
+        wrong += states_wrong_figure(a.text, a.abstained, q.answerable, q.keys, keys_ok)
         for c in a.citations:
             if not contains(assistant.document[c.location].text, c.quote):
                 problems.append(f"{q.id}: unverified quote in {c.location}")
         if q.answerable:
-            answered += (not a.abstained) and keys_satisfied(a.text, q.keys + q.computed)
+            answered += keys_ok
         else:
             abstained += a.abstained
     n_answerable = sum(q.answerable for q in questions)
-    return answered / n_answerable, abstained / (len(questions) - n_answerable), problems
+    return answered / n_answerable, abstained / (len(questions) - n_answerable), wrong, problems
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_each_set_holds_its_floor(assistant: Assistant, name: str) -> None:
-    accuracy, abstention, problems = _score(assistant, load_questions(Path(SETS / name)))
+    accuracy, abstention, wrong, problems = _score(assistant, load_questions(Path(SETS / name)))
     floor_accuracy, floor_abstention = FLOORS[name]
     assert problems == []
     assert accuracy >= floor_accuracy, f"{name}: answer accuracy {accuracy:.3f} < {floor_accuracy}"
     assert abstention >= floor_abstention, f"{name}: abstention {abstention:.3f} < {floor_abstention}"
+    assert wrong <= WRONG_FIGURES[name], f"{name}: {wrong} answers state a wrong figure"
