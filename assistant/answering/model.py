@@ -168,8 +168,9 @@ class PlanModel:
             return next((t for t in terms if found[0].name in t), found[0].name)
         key = match_key(question)
         rows = [r.full_name for r in self.doc.indicators if match_key(r.name) in key]
-        if rows:
-            return max(rows, key=len)
+        if rows:  # all the rows it names: "森林覆盖率和优良水体比例…" then "哪个是约束性"
+            named = [r for r in rows if not any(r != o and r in o for o in rows)]
+            return "和".join(dict.fromkeys(named))
         return "".join(terms[:3])
 
     # ------------------------------------------------------------------ items and structure
