@@ -431,3 +431,9 @@ def test_a_part_that_names_only_its_subject_re_asks_the_part_before(assistant: A
     a = _ask(assistant, "到2030年技术转移示范机构、技术经理人分别要达到多少？大学科技园呢？")
     assert "130家" in a.text and "5000名" in a.text and "20个左右" in a.text
     assert "接上问" not in a.text
+
+
+def test_several_groups_of_one_box(assistant: Assistant) -> None:
+    a = _ask(assistant, "交通厅规划处：专栏25里铁路和机场方面列了哪些项目？")
+    assert "铁路共3个" in a.text and "机场共2个" in a.text
+    assert "秦沈高铁第二通道" in a.text and "桓仁运输机场" in a.text and "城市轨道交通" not in a.text

