@@ -67,6 +67,10 @@ def resolve_trait(name: str) -> str | None:
     return None
 
 
+# Data: words of the titles of the parts that review the last plan, read the outlook or set the
+# plan's principles and aims (第一章: 发展基础, 面临形势, 指导思想, 基本要求, 发展目标, 专栏1 主要指标表):
+# they hold no measure for a company, and 科技型中小企业数量…超4.6万家 is no policy for an SME.
+NOT_MEASURES = ("发展基础", "面临形势", "指导思想", "基本要求", "发展目标", "主要指标")
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
 _ITEM_MARK = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[）)]|(\d+)\s*[.．、])\s*")
 TARGETS_HEADING = "所属产业的目标"
@@ -90,6 +94,9 @@ PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
 CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
 MAX_CLUSTERS = 2
 PER_LOCATION = 2
+REPEAT_DISCOUNT = 1.0  # a second clause from a shown location ranks as its score times this
+TRAIT_WHOLE = ("box", "section")  # a location of these kinds named after a type of firm is all about it
+TRAIT_SLOTS = 2  # at most this many places shown for each of the company's types of firm
 TRAIT_SHARE = 0.4  # at most this share of a report is kept for the company's types of firm
 
 
@@ -281,7 +288,7 @@ class PolicyMatcher:
         for trait, words in TRAITS.items():
             found: set[tuple[str, int]] = set()
             for loc in self.doc.locations:
-                whole = loc.kind == "box" and any(w in loc.title for w in words)
+                whole = loc.kind in TRAIT_WHOLE and any(w in loc.title for w in words)
                 for i, p in enumerate(loc.paragraphs):
                     if whole or (p.lead and any(w in p.lead for w in words)):
                         found.add((loc.id, i))
@@ -442,6 +449,8 @@ class PolicyMatcher:
         s = u.sentence
         if len(s.text) < 12 or _HEADING.match(s.text):
             return None  # a bare sub-heading or list label is not a clause
+        if any(w in s.location.title for w in NOT_MEASURES):
+            return None  # the plan's record, outlook and aims: nothing a company can apply for
         z = similarity.get((u.key[0], u.key[1], u.n), 0.0)
         alone = own.get((u.key[0], u.key[1], u.n), 0.0)
         reasons: list[str] = []
@@ -526,27 +535,32 @@ def _calibrate(
 
 
 def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clause]:
-    """The best ``k`` clauses, at most two per location, and the best clauses for each trait.
+    """The best ``k`` clauses: first each trait's best clauses, then one ranked list in which a
+    clause from a location already shown counts for less (REPEAT_DISCOUNT per clause shown there).
 
     A report that is all one box tells the company less than one that also shows the section that
     names its industry and the measures for its type of firm (民营, 专精特新, 外贸…).
     """
-    per_trait = max(1, min(int(TRAIT_SHARE * k) // max(len(traits), 1), k // 5))
+    per_trait = max(1, min(int(TRAIT_SHARE * k) // max(len(traits), 1), TRAIT_SLOTS))
     chosen: list[Clause] = []
-    for trait in traits:
-        for c in [c for c in clauses if f"类型:{trait}" in c.reasons and c not in chosen][:per_trait]:
-            if sum(x.location == c.location for x in chosen) < PER_LOCATION:
-                chosen.append(c)
     per_loc: dict[str, int] = {}
-    for c in chosen:
-        per_loc[c.location] = per_loc.get(c.location, 0) + 1
-    for c in clauses:
-        if len(chosen) >= k:
-            break
-        if c in chosen or per_loc.get(c.location, 0) >= PER_LOCATION:
-            continue
+
+    def take(c: Clause) -> None:
         chosen.append(c)
         per_loc[c.location] = per_loc.get(c.location, 0) + 1
+
+    for trait in traits:
+        typed = [c for c in clauses if f"类型:{trait}" in c.reasons]
+        for c in [c for c in typed if c.location not in per_loc][:per_trait]:
+            take(c)  # each trait's best clauses, in places the report does not show yet
+    rest = [c for c in clauses if c not in chosen]
+    while len(chosen) < k:
+        open_ = [c for c in rest if per_loc.get(c.location, 0) < PER_LOCATION]
+        if not open_:
+            break
+        best = max(open_, key=lambda c: c.score * REPEAT_DISCOUNT ** per_loc.get(c.location, 0))
+        rest.remove(best)
+        take(best)
     return sorted(chosen[:k], key=lambda c: -c.score)
 
 
