@@ -89,6 +89,8 @@ MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without shari
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
 TRAIT_BONUS = 1.0
+TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
+TRAIT_PASSING = 0.5  # the weight of a passing mention (a paragraph about the type weighs 2)
 MEANING_WEIGHT = 3.0
 PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
 CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
@@ -490,8 +492,9 @@ class PolicyMatcher:
             score += CITY_BONUS
             reasons.append(f"城市:{profile.city}")
         for trait in trait_hits:
-            # a paragraph or box about the type of firm outranks a passing mention (民营文艺团体)
-            score += TRAIT_BONUS * (2 if u.key in self.trait_paragraphs[trait] else 1)
+            # a paragraph or box about the type of firm outranks a place that names it often, and
+            # that a passing mention (支持民营企业、中小企业平等参与场景创新 in a section on science)
+            score += TRAIT_BONUS * self._trait_weight(u, trait)
             reasons.append(f"类型:{trait}")
         if _is_target(s.text):
             score += 0.5
@@ -515,6 +518,22 @@ class PolicyMatcher:
     def _speaks_to(self, u: _Unit, trait: str) -> bool:
         """Whether a sentence is for a type of firm: in a paragraph or box about it, or naming it."""
         return u.key in self.trait_paragraphs[trait] or any(w in u.sentence.text for w in TRAITS[trait])
+
+    @cached_property
+    def trait_mentions(self) -> dict[str, dict[str, int]]:
+        """For each type of firm, how many sentences of each location name it."""
+        out: dict[str, dict[str, int]] = {trait: {} for trait in TRAITS}
+        for u in self.units:
+            for trait, words in TRAITS.items():
+                if any(w in u.sentence.text for w in words):
+                    counts = out[trait]
+                    counts[u.key[0]] = counts.get(u.key[0], 0) + 1
+        return out
+
+    def _trait_weight(self, u: _Unit, trait: str) -> float:
+        if u.key in self.trait_paragraphs[trait]:
+            return 2.0
+        return 1.0 if self.trait_mentions[trait].get(u.key[0], 0) >= TRAIT_FOCUS else TRAIT_PASSING
 
     def _targets(self, scored: list[Clause], own: dict[tuple[str, int], str]) -> tuple[Clause, ...]:
         """The targets (营收规模达到…) of the company's clusters' items, each named by its item."""
