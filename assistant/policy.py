@@ -77,7 +77,7 @@ TARGETS_HEADING = "所属产业的目标"
 
 # A word of the profile the plan uses in more sentences than this is generic (装备 88, 特色 90,
 # 加工 71, 企业 158 of 2,465): it never makes a match.
-DF_GENERIC = 40
+DF_GENERIC = 55
 # A word in at most this many sentences is specific to the few places that use it (液流电池,
 # 佟二堡, 大石桥); other words count in a sentence only when the sentence is also closer in
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
@@ -394,9 +394,10 @@ class PolicyMatcher:
         else:
             chosen = self.nearest_clusters(profile.description, description_terms)
         # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
-        # its single words (钢铁, 精深) only where the sentence is also close in meaning
+        # its single words (钢铁, 精深) only where the sentence is also close in meaning. Only a
+        # cluster the company names: the nearest one to 新型储能 may be 汽车及零部件 for its 电池.
         gated: list[str] = []
-        for name in chosen:
+        for name in chosen if named else ():  # a guessed cluster's name is not the company's words
             core = name.removesuffix("产业集群")
             parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2] + [core]
             industry_terms += [t for t in parts if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
