@@ -366,7 +366,9 @@ def test_traits_change_what_is_shown(assistant: Assistant) -> None:
 
 def test_an_exporter_sees_the_foreign_trade_section(assistant: Assistant) -> None:
     """A section named after the type of firm is about it: 推进对外贸易提质增效 for an exporter."""
-    report = assistant.match(Profile("机器人及智能制造产业集群", "沈阳", ("外贸",), "研发协作机器人减速器"), 10)
+    report = assistant.match(
+        Profile("机器人及智能制造产业集群", "沈阳", ("外贸",), "研发协作机器人减速器"), 10
+    )
     assert any(c.location == "ch8.s2" and "类型:外贸" in c.reasons for c in report.clauses), [
         (c.location, c.text) for c in report.clauses
     ]
