@@ -67,13 +67,17 @@ def resolve_trait(name: str) -> str | None:
     return None
 
 
+# Data: words of the titles of the parts that review the last plan, read the outlook or set the
+# plan's principles and aims (第一章: 发展基础, 面临形势, 指导思想, 基本要求, 发展目标, 专栏1 主要指标表):
+# they hold no measure for a company, and 科技型中小企业数量…超4.6万家 is no policy for an SME.
+NOT_MEASURES = ("发展基础", "面临形势", "指导思想", "基本要求", "发展目标", "主要指标")
 _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）.．、]\s*[^，。；]{0,24}[。；]?$")
 _ITEM_MARK = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[）)]|(\d+)\s*[.．、])\s*")
 TARGETS_HEADING = "所属产业的目标"
 
 # A word of the profile the plan uses in more sentences than this is generic (装备 88, 特色 90,
 # 加工 71, 企业 158 of 2,465): it never makes a match.
-DF_GENERIC = 40
+DF_GENERIC = 55
 # A word in at most this many sentences is specific to the few places that use it (液流电池,
 # 佟二堡, 大石桥); other words count in a sentence only when the sentence is also closer in
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
@@ -85,11 +89,16 @@ MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without shari
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
 TRAIT_BONUS = 1.0
+TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
+TRAIT_PASSING = 0.5  # the weight of a passing mention (a paragraph about the type weighs 2)
 MEANING_WEIGHT = 3.0
 PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
 CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
 MAX_CLUSTERS = 2
 PER_LOCATION = 2
+REPEAT_DISCOUNT = 1.0  # a second clause from a shown location ranks as its score times this
+TRAIT_WHOLE = ("box", "section")  # a location of these kinds named after a type of firm is all about it
+TRAIT_SLOTS = 2  # at most this many places shown for each of the company's types of firm
 TRAIT_SHARE = 0.4  # at most this share of a report is kept for the company's types of firm
 
 
@@ -281,7 +290,7 @@ class PolicyMatcher:
         for trait, words in TRAITS.items():
             found: set[tuple[str, int]] = set()
             for loc in self.doc.locations:
-                whole = loc.kind == "box" and any(w in loc.title for w in words)
+                whole = loc.kind in TRAIT_WHOLE and any(w in loc.title for w in words)
                 for i, p in enumerate(loc.paragraphs):
                     if whole or (p.lead and any(w in p.lead for w in words)):
                         found.add((loc.id, i))
@@ -385,9 +394,10 @@ class PolicyMatcher:
         else:
             chosen = self.nearest_clusters(profile.description, description_terms)
         # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
-        # its single words (钢铁, 精深) only where the sentence is also close in meaning
+        # its single words (钢铁, 精深) only where the sentence is also close in meaning. Only a
+        # cluster the company names: the nearest one to 新型储能 may be 汽车及零部件 for its 电池.
         gated: list[str] = []
-        for name in chosen:
+        for name in chosen if named else ():  # a guessed cluster's name is not the company's words
             core = name.removesuffix("产业集群")
             parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2] + [core]
             industry_terms += [t for t in parts if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
@@ -442,6 +452,8 @@ class PolicyMatcher:
         s = u.sentence
         if len(s.text) < 12 or _HEADING.match(s.text):
             return None  # a bare sub-heading or list label is not a clause
+        if any(w in s.location.title for w in NOT_MEASURES):
+            return None  # the plan's record, outlook and aims: nothing a company can apply for
         z = similarity.get((u.key[0], u.key[1], u.n), 0.0)
         alone = own.get((u.key[0], u.key[1], u.n), 0.0)
         reasons: list[str] = []
@@ -481,8 +493,9 @@ class PolicyMatcher:
             score += CITY_BONUS
             reasons.append(f"城市:{profile.city}")
         for trait in trait_hits:
-            # a paragraph or box about the type of firm outranks a passing mention (民营文艺团体)
-            score += TRAIT_BONUS * (2 if u.key in self.trait_paragraphs[trait] else 1)
+            # a paragraph or box about the type of firm outranks a place that names it often, and
+            # that a passing mention (支持民营企业、中小企业平等参与场景创新 in a section on science)
+            score += TRAIT_BONUS * self._trait_weight(u, trait)
             reasons.append(f"类型:{trait}")
         if _is_target(s.text):
             score += 0.5
@@ -507,6 +520,22 @@ class PolicyMatcher:
         """Whether a sentence is for a type of firm: in a paragraph or box about it, or naming it."""
         return u.key in self.trait_paragraphs[trait] or any(w in u.sentence.text for w in TRAITS[trait])
 
+    @cached_property
+    def trait_mentions(self) -> dict[str, dict[str, int]]:
+        """For each type of firm, how many sentences of each location name it."""
+        out: dict[str, dict[str, int]] = {trait: {} for trait in TRAITS}
+        for u in self.units:
+            for trait, words in TRAITS.items():
+                if any(w in u.sentence.text for w in words):
+                    counts = out[trait]
+                    counts[u.key[0]] = counts.get(u.key[0], 0) + 1
+        return out
+
+    def _trait_weight(self, u: _Unit, trait: str) -> float:
+        if u.key in self.trait_paragraphs[trait]:
+            return 2.0
+        return 1.0 if self.trait_mentions[trait].get(u.key[0], 0) >= TRAIT_FOCUS else TRAIT_PASSING
+
     def _targets(self, scored: list[Clause], own: dict[tuple[str, int], str]) -> tuple[Clause, ...]:
         """The targets (营收规模达到…) of the company's clusters' items, each named by its item."""
         return tuple(c for c in scored if (c.location, c.paragraph) in own and _is_target(c.quote))[:5]
@@ -526,27 +555,32 @@ def _calibrate(
 
 
 def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clause]:
-    """The best ``k`` clauses, at most two per location, and the best clauses for each trait.
+    """The best ``k`` clauses: first each trait's best clauses, then one ranked list in which a
+    clause from a location already shown counts for less (REPEAT_DISCOUNT per clause shown there).
 
     A report that is all one box tells the company less than one that also shows the section that
     names its industry and the measures for its type of firm (民营, 专精特新, 外贸…).
     """
-    per_trait = max(1, min(int(TRAIT_SHARE * k) // max(len(traits), 1), k // 5))
+    per_trait = max(1, min(int(TRAIT_SHARE * k) // max(len(traits), 1), TRAIT_SLOTS))
     chosen: list[Clause] = []
-    for trait in traits:
-        for c in [c for c in clauses if f"类型:{trait}" in c.reasons and c not in chosen][:per_trait]:
-            if sum(x.location == c.location for x in chosen) < PER_LOCATION:
-                chosen.append(c)
     per_loc: dict[str, int] = {}
-    for c in chosen:
-        per_loc[c.location] = per_loc.get(c.location, 0) + 1
-    for c in clauses:
-        if len(chosen) >= k:
-            break
-        if c in chosen or per_loc.get(c.location, 0) >= PER_LOCATION:
-            continue
+
+    def take(c: Clause) -> None:
         chosen.append(c)
         per_loc[c.location] = per_loc.get(c.location, 0) + 1
+
+    for trait in traits:
+        typed = [c for c in clauses if f"类型:{trait}" in c.reasons]
+        for c in [c for c in typed if c.location not in per_loc][:per_trait]:
+            take(c)  # each trait's best clauses, in places the report does not show yet
+    rest = [c for c in clauses if c not in chosen]
+    while len(chosen) < k:
+        open_ = [c for c in rest if per_loc.get(c.location, 0) < PER_LOCATION]
+        if not open_:
+            break
+        best = max(open_, key=lambda c: c.score * REPEAT_DISCOUNT ** per_loc.get(c.location, 0))
+        rest.remove(best)
+        take(best)
     return sorted(chosen[:k], key=lambda c: -c.score)
 
 

@@ -251,6 +251,15 @@ def test_profile_set_is_sound(assistant: Assistant) -> None:
             assert any(contains(t, s) for t in texts for s in group), (case.id, group)
 
 
+def test_dev_profile_set_is_sound(assistant: Assistant) -> None:
+    """The development set (written blind, a second tuning set) names only real locations."""
+    cases = load_profiles(DEFAULT_PROFILES.with_name("profiles_dev.jsonl"))
+    assert len(cases) >= 12 and len({c.id for c in cases}) == len(cases)
+    for case in cases:
+        assert case.expected and set(case.expected) <= set(case.relevant), case.id
+        assert all(assistant.document.get(loc) is not None for loc in case.relevant), case.id
+
+
 def test_profile_eval_recall_and_precision_at_10(assistant: Assistant) -> None:
     result = evaluate_profiles(assistant)
     print("\n" + "\n".join(profile_table(result)))
@@ -353,6 +362,26 @@ def test_traits_change_what_is_shown(assistant: Assistant) -> None:
         assert all(
             any(w in c.quote or w in c.item or w in c.title for w in (trait, *words)) for c in typed
         ), [c.text for c in typed]
+
+
+def test_an_exporter_sees_the_foreign_trade_section(assistant: Assistant) -> None:
+    """A section named after the type of firm is about it: 推进对外贸易提质增效 for an exporter."""
+    report = assistant.match(
+        Profile("机器人及智能制造产业集群", "沈阳", ("外贸",), "研发协作机器人减速器"), 10
+    )
+    assert any(c.location == "ch8.s2" and "类型:外贸" in c.reasons for c in report.clauses), [
+        (c.location, c.text) for c in report.clauses
+    ]
+
+
+def test_the_plans_record_and_aims_are_no_measures(assistant: Assistant) -> None:
+    """发展基础 (科技型中小企业数量…超4.6万家), 面临形势, 发展目标 and 专栏1 are not shown as policies."""
+    for traits in (("高新技术", "中小企业"), ("国有",), ("央企",)):
+        report = assistant.match(Profile("仪器仪表产业集群", "丹东", traits, "生产激光粒度分析仪"), 20)
+        assert report.clauses
+        assert not any(c.location.startswith("ch1.") or c.location == "box1" for c in report.clauses), [
+            (c.location, c.text) for c in report.clauses
+        ]
 
 
 def test_trait_names_resolve() -> None:
