@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -202,6 +203,7 @@ class Retriever:
         tb = index.title_bm25
         self._title_vocab = set(tb.vocab_dict) if tb is not None and hasattr(tb, "vocab_dict") else None
         self._vectors = {eid: _LRU(QUERY_CACHE) for eid in self.embedders}
+        self._tokens_cached = lru_cache(maxsize=QUERY_CACHE)(lambda q: tuple(index.tokenizer.tokens(q)))
         # paragraphs and sentences come in chunk order: a chunk's best unit is a max over one segment
         self._segments = {
             "paragraphs": _segments(index.paragraph_chunk),
@@ -219,8 +221,13 @@ class Retriever:
     def dense_names(self) -> list[str]:
         return list(self._dense_names)
 
+    def query_tokens(self, query: str) -> tuple[str, ...]:
+        """The query's jieba tokens, cut once for the BM25 and title channels and the coverage
+        (a bounded cache: queries are user input)."""
+        return self._tokens_cached(query)
+
     def _bm25(self, bm25: object, vocab: set[str] | None, query: str, n: int) -> list[tuple[int, float]]:
-        tokens = self.index.tokenizer.tokens(query)
+        tokens = list(self.query_tokens(query))
         if vocab is not None:
             tokens = [t for t in tokens if t in vocab]
         if not tokens:
@@ -335,7 +342,7 @@ class Retriever:
     def coverage(self, query: str) -> float:
         """The share of the query's words (jieba tokens, stopwords aside) that the plan uses; 1 when
         it has none (nothing to judge by)."""
-        tokens = self.index.tokenizer.tokens(query)
+        tokens = self.query_tokens(query)
         if not tokens or self._vocab is None:
             return 1.0
         return sum(t in self._vocab for t in tokens) / len(tokens)
