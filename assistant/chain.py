@@ -57,6 +57,8 @@ class Part:
     request: Request
     hits: list[Hit] = field(default_factory=list)
     dense: Dense = field(default_factory=dict)
+    label: str | None = None  # how the answer names this part (default: its question)
+    optional: bool = False  # left out of the answer when it finds nothing
 
 
 @dataclass
@@ -214,8 +216,22 @@ class AnswerChain:
             intent = Intent(q.kind) if q.kind in kinds else requests[0].intent
             requests = [replace(requests[0], q=q, intent=intent)]
         state.resolved, state.query = resolved, query
-        state.parts = [Part(r) for r in requests]
+        state.parts = [p for r in requests for p in self._enterprise_parts(r)]
         return state
+
+    def _enterprise_parts(self, request: Request) -> list[Part]:
+        """A company describing itself and then asking something ("…打算去东南亚设厂。规划里有哪些
+        帮企业出海的服务？"): the thing asked is answered on its own first, then what applies to the
+        company; the first is left out when the plan has nothing on it."""
+        if request.intent is not Intent.ENTERPRISE:
+            return [Part(request)]
+        asked = _asked_clause(request.text)
+        if asked is None:
+            return [Part(request)]
+        sub = understand(asked, self.model)
+        if sub.intent in (Intent.ENTERPRISE, Intent.MISSING_PLACE, Intent.STRUCTURE) or not sub.q.terms:
+            return [Part(request)]
+        return [Part(sub, optional=True), Part(request, label="结合您的企业情况")]
 
     def _resolved_history(self, history: list[Turn]) -> list[Turn]:
         """The conversation with each earlier question made standalone, in order, so that a
@@ -245,11 +261,13 @@ class AnswerChain:
             compose(p.request, Context(self.model, tuple(p.hits), p.dense, focus), self.matcher, item)
             for p in state.parts
         ]
-        if len(drafts) == 1:
-            return drafts[0]
+        kept = [(p, d) for p, d in zip(state.parts, drafts, strict=True) if not (p.optional and d.abstained)]
+        if len(kept) == 1:
+            return kept[0][1]
         # each part is verified on its own, so one unverifiable part does not withhold the others
         return combine(
-            [_FRAME.sub("", p.request.text) for p in state.parts], [check(d, self.document) for d in drafts]
+            [p.label or _FRAME.sub("", p.request.text) for p, _ in kept],
+            [check(d, self.document) for _, d in kept],
         )
 
     def _generate(self, state: State) -> State:
@@ -341,6 +359,20 @@ class AnswerChain:
 
 _FRAME = re.compile(r"（接上问：[^）]*）")  # the borrowed frame, not shown as part of the part's label
 _ELLIPTIC = re.compile(r"^[^？?，,。]{2,12}呢[？?]?$")  # "大学科技园呢？"
+
+
+_ASKED = re.compile(r"[^。！!？?；;]*(?:[？?]|吗|呢)\s*$")
+_SELF = re.compile(r"(对|给|帮)?(我们|我司|咱们|本公司|我们公司)(这种|这样的|这类)?")
+
+
+def _asked_clause(text: str) -> str | None:
+    """The question a company asks after describing itself: its last sentence when that sentence
+    asks something and the description came before it; without the words about itself."""
+    m = _ASKED.search(text.strip())
+    if m is None or m.start() == 0:
+        return None
+    asked = _SELF.sub("", m.group(0)).strip(" ，,")
+    return asked if len(asked) >= 6 else None
 
 
 def _expanded(query: str) -> str:

@@ -437,3 +437,12 @@ def test_several_groups_of_one_box(assistant: Assistant) -> None:
     a = _ask(assistant, "交通厅规划处：专栏25里铁路和机场方面列了哪些项目？")
     assert "铁路共3个" in a.text and "机场共2个" in a.text
     assert "秦沈高铁第二通道" in a.text and "桓仁运输机场" in a.text and "城市轨道交通" not in a.text
+
+
+def test_a_company_s_own_question_is_answered_before_what_applies_to_it(assistant: Assistant) -> None:
+    a = _ask(
+        assistant, "我们是营口一家做机电产品出口的中小企业，打算去东南亚设厂。规划里有哪些帮企业出海的服务？"
+    )
+    first, _, rest = a.text.partition("结合您的企业情况")
+    assert "box15" in a.cited_locations and "出海综合服务港" in first
+    assert "根据您描述的企业情况" in rest
