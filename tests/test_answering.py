@@ -376,6 +376,17 @@ def test_a_box_quantity_is_a_target(assistant: Assistant) -> None:
             "这个专栏的下一项讲什么？",
             "品质生活圈",
         ),
+        # the county after the one the previous answer was about
+        (
+            [
+                (
+                    "县域经济专栏里瓦房店的定位是啥？",
+                    "瓦房店市：建设新型工业化产业基地、轴承之都（专栏21第5项）。",
+                )
+            ],
+            "它后面那个县呢？",
+            "庄河市",
+        ),
         # another county in the same frame
         (
             [("41个县里瓦房店市的定位是什么？", "瓦房店市：建设新型工业化产业基地、轴承之都（专栏21）。")],
@@ -446,3 +457,8 @@ def test_a_company_s_own_question_is_answered_before_what_applies_to_it(assistan
     first, _, rest = a.text.partition("结合您的企业情况")
     assert "box15" in a.cited_locations and "出海综合服务港" in first
     assert "根据您描述的企业情况" in rest
+
+
+def test_the_asker_s_own_phrase_that_the_plan_writes_counts_first(assistant: Assistant) -> None:
+    a = _ask(assistant, "沈阳片区具体要干什么？")
+    assert "ch8.s4" in a.cited_locations and "飞机保税维修" in a.text

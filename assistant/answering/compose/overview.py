@@ -16,9 +16,10 @@ from ...normalize import match_key
 from ..intent import Request
 from ..lexicon import lexicon
 from ..weights import MIN_SHARE, MIN_Z, WEAK_Z
-from .common import Context, Draft, cite_sentences
+from .common import Context, Draft, cite_sentences, subject_runs
 
 _LINES = 3
+_PHRASE = 4  # characters: a phrase of two words this long is the asker's subject, not chance
 _SENTENCES = 2  # besides the lead, per paragraph
 
 
@@ -44,6 +45,20 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
     total = sum(w for w, _ in weighted) or 1.0
     terms = [alts[0] for w, alts in weighted if w > 1.0]
     qgrams = _bigrams(match_key(req.text))
+    # the asker's own phrases the plan writes word for word ("沈阳片区", two words of the question
+    # side by side): the paragraphs that have them are candidates and count first
+    runs = [words for words, _ in subject_runs(req.text, model)]
+    joined = [
+        match_key("".join(w[i:j])) for w in runs for i in range(len(w)) for j in range(i + 2, len(w) + 1)
+    ]
+    phrases = [p for p in joined if len(p) >= _PHRASE and p in model.plan_key]
+    if phrases:
+        candidates |= {
+            (loc.id, i)
+            for loc in doc.locations
+            for i, p in enumerate(loc.paragraphs)
+            if any(k in match_key(p.text) for k in phrases)
+        }
     values = np.fromiter(dense.values(), dtype=float) if dense else np.zeros(1)
     mean, std = float(values.mean()), float(values.std()) or 1.0
 
@@ -55,9 +70,14 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         key = match_key(text)
         return sum(w for w, alts in weighted if any(a and a in key for a in alts)) / total
 
+    def phrase_hits(text: str) -> int:
+        key = match_key(text)
+        return sum(1 for k in phrases if k in key)
+
     def evidence(key: tuple[str, int]) -> bool:
         z = (dense.get(key, mean) - mean) / std
-        shared = share(doc[key[0]].paragraphs[key[1]].text)
+        text = doc[key[0]].paragraphs[key[1]].text
+        shared = share(text)
         return z >= MIN_Z or shared >= MIN_SHARE or (shared > 0 and z >= WEAK_Z)
 
     def _z(key: tuple[str, int]) -> float:
@@ -69,6 +89,7 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
             _z(key) * 0.3  # meaning, as standard deviations above the mean (any embedder's scale)
             + 0.2 * len(_bigrams(match_key(text)) & qgrams)
             + 0.5 * term_hits(text)
+            + 1.0 * phrase_hits(text)
             + 0.5 / (1 + hit_rank.get(key[0], 5))
         )
 
@@ -89,7 +110,9 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         sentences = split_sentences(loc.paragraphs[i].text)
         lead = sentences[0]
         rest = sorted(
-            sentences[1:], key=lambda s: (term_hits(s), len(_bigrams(match_key(s)) & qgrams)), reverse=True
+            sentences[1:],
+            key=lambda s: (phrase_hits(s), term_hits(s), len(_bigrams(match_key(s)) & qgrams)),
+            reverse=True,
         )
         picked = [lead] + [s for s in sentences[1:] if s in rest[:_SENTENCES]]  # in the plan's order
         quotes += [Sentence(loc, i, s) for s in picked]
