@@ -413,7 +413,7 @@ def test_a_time_asked_of_a_rare_term_in_everyday_words(assistant: Assistant) -> 
 
 def test_a_box_named_by_its_title(assistant: Assistant) -> None:
     a = _ask(assistant, "林草局：生态安全屏障工程都有哪些项目？我们要对照着报。")
-    assert a.cited_locations[0] == "box38" and "共16项" in a.text and "松材线虫病" in a.text
+    assert a.cited_locations[0] == "box38" and "共4类16项" in a.text and "松材线虫病" in a.text
 
 
 def test_a_group_of_a_box_counted(assistant: Assistant) -> None:
@@ -462,3 +462,13 @@ def test_a_company_s_own_question_is_answered_before_what_applies_to_it(assistan
 def test_the_asker_s_own_phrase_that_the_plan_writes_counts_first(assistant: Assistant) -> None:
     a = _ask(assistant, "沈阳片区具体要干什么？")
     assert "ch8.s4" in a.cited_locations and "飞机保税维修" in a.text
+
+
+def test_a_box_of_several_kinds_is_outlined_kind_by_kind(assistant: Assistant) -> None:
+    a = _ask(assistant, "专栏39都包括哪些工程？")
+    assert "共7类46项" in a.text and "【关键救援力量提升工程】共9项" in a.text
+
+
+def test_a_box_named_by_its_number_is_answered_from_that_box(assistant: Assistant) -> None:
+    a = _ask(assistant, "专栏39都包括哪些工程？")
+    assert set(a.cited_locations) == {"box39"}

@@ -67,6 +67,7 @@ def missing_place(text: str, model: PlanModel) -> str | None:
     return None
 
 
+_NOT_NAMING = ("v", "d", "p", "c", "r", "m", "q", "u")  # jieba flags of words that name no thing
 _MIN_TITLE = 4  # characters: a shorter title ("城镇化") is a word, not a name
 
 
@@ -190,9 +191,18 @@ def _title_terms(q: Question, model: PlanModel) -> bool:
     """Every subject term is in the title of the place named (专栏5的未来产业布局有哪些方向)."""
     title = "".join(model.doc[r].title for r in q.refs)
     asker = lexicon().departments  # who asks (林草局) is not what is asked about
-    return q.kind in ("list", "fact") and all(
-        t in title or t in lexicon().parts or any(d in t or t in d for d in asker) for t in q.terms
-    )
+    # a place named by its number (专栏39) is what is asked about: words that name nothing inside
+    # it (包括: a verb; 一共, 几大类: words the plan never writes) leave its outline as the answer
+    numbered = bool(REF_BOX.search(q.text) or REF_SECTION.search(q.text))
+    flags = dict(model.tokenizer.tagged(q.text)) if numbered else {}
+
+    def frames(t: str) -> bool:
+        if t in lexicon().parts or any(d in t or t in d for d in asker):
+            return True
+        flag = flags.get(t, "n")
+        return numbered and (match_key(t) not in model.plan_key or (flag[:1] in _NOT_NAMING and flag != "vn"))
+
+    return q.kind in ("list", "fact") and all(t in title or frames(t) for t in q.terms)
 
 
 def _only_names(q: Question, entities: tuple[Entity, ...]) -> bool:

@@ -17,6 +17,7 @@ from ...normalize import int_to_cn
 from ...parse import Location
 from ...query import REF_BOX, REF_SECTION
 from ..intent import Request
+from ..model import Item
 from .common import Context, Draft, cite, name_of, numbered
 
 _MAX_LINES = 24  # items or leads of one place
@@ -43,6 +44,23 @@ def _bare(lead: str) -> str:
 def outline_location(location: Location, ctx: Context) -> tuple[str, list[Citation]]:
     """A place as numbered lines (its items, else its paragraph leads) and their citations."""
     items = ctx.model.items(location) if location.kind == "box" else []
+    groups = list(dict.fromkeys(i.group for i in items if i.group))
+    if len(groups) >= 2:
+        # a box of several kinds of items (专栏39's 7 kinds of 工程): one line per kind, its items in it
+        # an item outside every group ("（五）省级粮食应急保障中心建设工程") is a kind of its own
+        kinds: list[tuple[str | None, list[Item]]] = []
+        for i in items:
+            if i.group is not None and kinds and kinds[-1][0] == i.group:
+                kinds[-1][1].append(i)
+            else:
+                kinds.append((i.group, [i]))
+        lines, quotes = [], []
+        for g, members in kinds:
+            heads = "；".join(_bare(i.head) for i in members)
+            lines.append(f"【{g}】共{len(members)}项：{heads}" if g else heads)
+            quotes += [i.head for i in members]
+        total = f"\n\n（共{len(kinds)}类{len(items)}项）"
+        return numbered(lines) + total, [cite(location, q) for q in quotes if q]
     if items:
         lines = [(f"【{i.group}】" if i.group else "") + _bare(i.head) for i in items]
         quotes = [i.head for i in items]
@@ -98,5 +116,6 @@ def chapter_outline(chapter: int, ctx: Context) -> Draft:
 
 
 def counts(text: str) -> tuple[str, ...]:
-    """The item counts an outline states itself ("共19项，以上列出前12项")."""
-    return tuple(re.findall(r"共(\d+)项", text) + re.findall(r"前(\d+)项", text))
+    """The item counts an outline states itself ("共19项，以上列出前12项", "共7类46项")."""
+    kinds = [n for pair in re.findall(r"共(\d+)类(\d+)项", text) for n in pair]
+    return tuple(re.findall(r"共(\d+)项", text) + re.findall(r"前(\d+)项", text) + kinds)
