@@ -24,9 +24,9 @@ SETS = ROOT / "evals"
 FLOORS = {
     "questions.jsonl": (0.92, 0.96),  # measured 0.949 (166/175), 1.0 (28/28)
     "holdout.jsonl": (0.87, 0.90),  # measured 0.900 (63/70), 1.0 (10/10)
-    "dev.jsonl": (0.67, 0.90),  # measured 0.700 (56/80), 1.0 (10/10)
-    "dev2.jsonl": (0.48, 0.85),  # measured 0.510 (52/102), 1.0 (8/8)
-    "blind.jsonl": (0.66, 0.75),  # measured 0.692 (83/120), 0.8125 (13/16)
+    "dev.jsonl": (0.72, 0.90),  # measured 0.750 (60/80), 1.0 (10/10)
+    "dev2.jsonl": (0.52, 0.85),  # measured 0.549 (56/102), 1.0 (8/8)
+    "blind.jsonl": (0.67, 0.75),  # measured 0.700 (84/120), 0.8125 (13/16)
 }
 
 
@@ -38,7 +38,7 @@ def test_set_is_sound(assistant: Assistant, name: str) -> None:
 
 
 # set → most answers allowed to state a wrong figure (assistant.evaluate.wrong_figure), as measured
-WRONG_FIGURES = {"questions.jsonl": 0, "holdout.jsonl": 0, "dev.jsonl": 0, "dev2.jsonl": 3, "blind.jsonl": 8}
+WRONG_FIGURES = {"questions.jsonl": 0, "holdout.jsonl": 0, "dev.jsonl": 0, "dev2.jsonl": 2, "blind.jsonl": 8}
 
 
 def _score(assistant: Assistant, questions: list[Question]) -> tuple[float, float, int, list[str]]:
