@@ -472,3 +472,13 @@ def test_a_box_of_several_kinds_is_outlined_kind_by_kind(assistant: Assistant) -
 def test_a_box_named_by_its_number_is_answered_from_that_box(assistant: Assistant) -> None:
     a = _ask(assistant, "专栏39都包括哪些工程？")
     assert set(a.cited_locations) == {"box39"}
+
+
+def test_the_last_chapter_and_its_last_section_by_structure(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划最后一章的最后一节讲什么？")
+    assert a.cited_locations[0] == "ch20.s6" and "中期评估" in a.text
+
+
+def test_which_rows_of_a_table_category(assistant: Assistant) -> None:
+    a = _ask(assistant, "主要指标表里“安全保障”类有哪两项指标？")
+    assert "粮食综合生产能力" in a.text and "能源综合生产能力" in a.text and "共2项" in a.text

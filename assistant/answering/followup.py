@@ -174,7 +174,7 @@ def resolve(
     """
     prev_q, prev_a = _previous(history)
     if not (prev_q or prev_a) or not looks_like_followup(question):
-        return Resolved(box_of_section(question, doc), (), False)
+        return Resolved(box_of_section(last_places(question, doc), doc), (), False)
     prev_q = prev_q or ""
     focus = tuple(location_refs(prev_a or "", doc)) or tuple(location_refs(prev_q, doc))
     here = doc.get(focus[0]) if focus else None
@@ -325,6 +325,22 @@ def _next_item(
         return None
     n = current[0] + step
     return items[n] if 0 <= n < len(items) else None
+
+
+def last_places(query: str, doc: Document) -> str:
+    """ "最后一章" → the last chapter, and "第X章的最后一节" → that chapter's last section, named
+    as the plan numbers them (the structure answers, not the words)."""
+    chapters = sorted({loc.chapter for loc in doc.sections if loc.chapter})
+    if not chapters:
+        return query
+    query = re.sub(r"(?:规划的?)?最后一章", chapter_name(chapters[-1]), query)
+    m = re.search(r"第([一二三四五六七八九十]+)章的?最后一节", query)
+    if m:
+        n = parse_numeral(m.group(1))
+        sections = [loc for loc in doc.sections if loc.chapter == n]
+        if sections:
+            query = query.replace(m.group(0), place_name(sections[-1]), 1)
+    return query
 
 
 def box_of_section(query: str, doc: Document) -> str:

@@ -217,5 +217,8 @@ def _table_question(text: str, q: Question, model: PlanModel) -> bool:
     categories = {r.category for r in model.doc.indicators}
     names_table = has_any(text, lex.indicator_table) or "指标" in text
     if names_table and (has_any(text, lex.attribute) or any(c in text for c in categories)):
-        return has_any(text, lex.list) or "几个" in text or "多少个" in text
+        return has_any(text, lex.list) or "几个" in text or "多少个" in text or bool(_WHICH_ROWS.search(text))
     return False
+
+
+_WHICH_ROWS = re.compile(r"哪[一两二三四五六七八九几]?[个项]")  # 哪个 / 哪两项 指标: a filter of the table
