@@ -482,3 +482,8 @@ def test_the_last_chapter_and_its_last_section_by_structure(assistant: Assistant
 def test_which_rows_of_a_table_category(assistant: Assistant) -> None:
     a = _ask(assistant, "主要指标表里“安全保障”类有哪两项指标？")
     assert "粮食综合生产能力" in a.text and "能源综合生产能力" in a.text and "共2项" in a.text
+
+
+def test_what_a_chapter_covers_and_how_many_sections(assistant: Assistant) -> None:
+    a = _ask(assistant, "第十章讲了哪些内容？分几节？")
+    assert "共7节" in a.text and "主体功能区" in a.text and "对口支援" in a.text

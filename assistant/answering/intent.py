@@ -120,6 +120,9 @@ def understand(text: str, model: PlanModel) -> Request:
     if missing:
         return Request(text, Intent.MISSING_PLACE, q, entities, missing=missing)
     structure = structure_ask(text)
+    if structure == "sections" and q.refs and has_any(text, lex.outline):
+        # "第十章讲了哪些内容？分几节？": the chapter's outline says both (共7节, and what each covers)
+        return Request(text, Intent.OUTLINE, q, entities)
     if structure:
         return Request(text, Intent.STRUCTURE, q, entities, structure=structure)
     if (
