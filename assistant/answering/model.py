@@ -9,6 +9,7 @@ Named things are read from the plan itself: the 22 industrial clusters and their
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,8 +83,30 @@ class PlanModel:
     # ------------------------------------------------------------------ named things
 
     def _mentions(self, names: Iterable[str]) -> tuple[Sentence, ...]:
-        keys = [match_key(n) for n in names]
-        return tuple(s for s in self.sentences if any(k in s.key for k in keys))
+        """The sentences naming any of ``names``, in document order. One search of the whole plan
+        per name (str.find over the sentences' keys joined), not one test per sentence: a few
+        hundred named things are looked up at start-up."""
+        found: set[int] = set()
+        for key in {match_key(n) for n in names}:
+            if not key:
+                continue
+            at = self._joined.find(key)
+            while at >= 0:
+                found.add(bisect.bisect_right(self._starts, at) - 1)
+                at = self._joined.find(key, at + 1)
+        return tuple(self.sentences[i] for i in sorted(found))
+
+    @cached_property
+    def _joined(self) -> str:
+        return "\n".join(s.key for s in self.sentences)  # a key never holds a newline: no match spans two
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        starts, at = [], 0
+        for s in self.sentences:
+            starts.append(at)
+            at += len(s.key) + 1
+        return starts
 
     def _clusters(self) -> list[Entity]:
         box = self.doc.get("box2")
