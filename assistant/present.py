@@ -1,8 +1,7 @@
-"""Presentation helpers shared by the API and the UI: citation lists and quote highlighting."""
+"""Presentation helpers shared by the API and the UI: citation lists and where a quote sits in its text."""
 
 from __future__ import annotations
 
-import html
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -69,31 +68,3 @@ def find_span(text: str, quote: str, start: int = 0) -> tuple[int, int] | None:
     if pos < 0:
         return None
     return index[pos], index[pos + len(qkey) - 1] + 1
-
-
-def highlight_html(text: str, quote: str | None = None, start: int = 0) -> str:
-    """``text`` as HTML paragraphs, with ``quote`` wrapped in ``<mark>`` (across line breaks too).
-
-    ``start``: mark the first occurrence at or after this offset, when the quote recurs.
-    """
-    span = find_span(text, quote, start) if quote else None
-    out: list[str] = []
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if not line.strip():
-            continue
-        if span and span[0] < end and span[1] > start:
-            a, b = max(span[0], start) - start, min(span[1], end) - start
-            body = (
-                html.escape(line[:a])
-                + '<mark class="cite-quote">'
-                + html.escape(line[a:b])
-                + "</mark>"
-                + html.escape(line[b:])
-            )
-        else:
-            body = html.escape(line)
-        out.append(f"<p>{body}</p>")
-    return "\n".join(out)
