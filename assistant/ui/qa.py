@@ -326,6 +326,15 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     busy = {send: gr.update(visible=False), stop: gr.update(visible=True)}
     idle = {send: gr.update(visible=True), stop: gr.update(visible=False)}
 
+    def shown(done: list[Exchange]) -> dict[Any, Any]:
+        """A conversation on screen: its messages, the last answer's chips, and it as the state."""
+        return {
+            chatbot: chat_messages(done),
+            chips: chips_html(done, len(done) - 1),
+            exchanges: done,
+            selected: len(done) - 1,
+        }
+
     def answer(
         question_text: str, earlier: list[Exchange], convs_value: Any = None, cid: str = ""
     ) -> Iterator[dict[Any, Any]]:
@@ -362,10 +371,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         done = [*earlier, exchange_of(q, final or Answer(text, (), True, q))]
         convs = save_conversation(conversations_of(convs_value), cid, done)
         yield {
-            chatbot: chat_messages(done),
-            chips: chips_html(done, len(done) - 1),
-            exchanges: done,
-            selected: len(done) - 1,
+            **shown(done),
             saved: convs,
             conv_list: gr.update(choices=conversation_choices(convs), value=cid),
             pending: "",
@@ -444,10 +450,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         found = find_conversation(convs, cid)
         convs["current"] = cid
         return {
-            chatbot: chat_messages(found),
-            chips: chips_html(found, len(found) - 1),
-            exchanges: found,
-            selected: len(found) - 1,
+            **shown(found),
             conv_id: cid,
             saved: convs,
         }
@@ -510,10 +513,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
             {
                 conv_list: gr.update(choices=conversation_choices(convs), value=cid if found else None),
                 conv_id: cid,
-                exchanges: found,
-                selected: len(found) - 1,
-                chatbot: chat_messages(found),
-                chips: chips_html(found, len(found) - 1),
+                **shown(found),
             }
         )
         try:
