@@ -32,7 +32,7 @@ _SECTION_HERE = re.compile(r"(这一节|这节|本节|该节|此节|这个小节
 _BOX_HERE = re.compile(r"(这个专栏|该专栏|本专栏|此专栏|这一专栏|这张表|这个表|表里|表中|该表)")
 _NEXT = re.compile(
     r"(?:紧挨着的?|紧接着的?)?(下一|上一|前一|(?<!最)后一|后面(?:那|的)?一?|前面(?:那|的)?一?|下个|上个)"
-    r"(章|节|个专栏|专栏|项|条|个?(?:县|市|集群|方向|工程|行动)|个)"
+    r"(章|节|个专栏|专栏|项|条|个)"  # 个: the next of whatever the items are (县, 集群, 方向…)
 )
 _LAST_PLACE = re.compile(r"(最后一)(章|节)")
 _BOX_OF_SECTION = re.compile(
