@@ -245,6 +245,13 @@ class PlanModel:
         return self.doc.get(f"ch{chapter}.s0")
 
     @cached_property
+    def paragraph_keys(self) -> dict[tuple[str, int], str]:
+        """Every paragraph's match key by (location, paragraph), computed once, not per question."""
+        return {
+            (loc.id, i): match_key(p.text) for loc in self.doc.locations for i, p in enumerate(loc.paragraphs)
+        }
+
+    @cached_property
     def plan_key(self) -> str:
         """The whole plan as one match key, to ask whether it uses a word at all."""
         return match_key(self.doc.text)

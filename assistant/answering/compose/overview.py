@@ -53,12 +53,7 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
     ]
     phrases = [p for p in joined if len(p) >= _PHRASE and p in model.plan_key]
     if phrases:
-        candidates |= {
-            (loc.id, i)
-            for loc in doc.locations
-            for i, p in enumerate(loc.paragraphs)
-            if any(k in match_key(p.text) for k in phrases)
-        }
+        candidates |= {where for where, key in model.paragraph_keys.items() if any(k in key for k in phrases)}
     values = np.fromiter(dense.values(), dtype=float) if dense else np.zeros(1)
     mean, std = float(values.mean()), float(values.std()) or 1.0
 
