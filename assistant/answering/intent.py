@@ -15,7 +15,7 @@ from enum import StrEnum
 from ..normalize import cn_to_int, match_key
 from ..parse import Location
 from ..query import REF_BOX, REF_SECTION, Question, classify
-from .lexicon import has_any, lexicon
+from .lexicon import has_any, lexicon, names_asker
 from .model import Entity, PlanModel
 from .weights import SPREAD
 
@@ -193,14 +193,13 @@ def _enterprise(text: str, q: Question) -> bool:
 def _title_terms(q: Question, model: PlanModel) -> bool:
     """Every subject term is in the title of the place named (专栏5的未来产业布局有哪些方向)."""
     title = "".join(model.doc[r].title for r in q.refs)
-    asker = lexicon().departments  # who asks (林草局) is not what is asked about
     # a place named by its number (专栏39) is what is asked about: words that name nothing inside
     # it (包括: a verb; 一共, 几大类: words the plan never writes) leave its outline as the answer
     numbered = bool(REF_BOX.search(q.text) or REF_SECTION.search(q.text))
     flags = dict(model.tokenizer.tagged(q.text)) if numbered else {}
 
     def frames(t: str) -> bool:
-        if t in lexicon().parts or any(d in t or t in d for d in asker):
+        if t in lexicon().parts or names_asker(t):  # who asks (林草局) is not what is asked about
             return True
         flag = flags.get(t, "n")
         return numbered and (match_key(t) not in model.plan_key or (flag[:1] in _NOT_NAMING and flag != "vn"))

@@ -52,6 +52,11 @@ def has_any(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
+def names_asker(term: str) -> bool:
+    """The term is a department's name or part of one (林草局, 交通厅): who asks, not what is asked."""
+    return any(d in term or term in d for d in lexicon().departments)
+
+
 def plan_terms_for(text: str) -> list[str]:
     """The plan's terms for the everyday words and department names in ``text``."""
     lex = lexicon()

@@ -17,7 +17,7 @@ from ...normalize import match_key
 from ...parse import Location
 from ...policy import PolicyMatcher
 from ..intent import Intent, Request
-from ..lexicon import lexicon, plan_terms_for
+from ..lexicon import lexicon, names_asker, plan_terms_for
 from ..model import Item
 from . import about, enterprise, indicator_table, outline, overview, structure, targets
 from .common import Context, Draft, cite
@@ -104,13 +104,8 @@ def _box_by_title(req: Request, ctx: Context) -> Location | None:
 def _named_group(req: Request, ctx: Context) -> Draft | None:
     """ "世界级产业集群有哪些", "专栏25里铁路和机场方面…": the items a box lists under the
     sub-headings the question names."""
-    asker = lexicon().departments
     # words the plan never writes (一共) cannot point elsewhere, nor can who asks (交通厅)
-    asked = [
-        t
-        for t in req.q.terms
-        if match_key(t) in ctx.model.plan_key and not any(d in t or t in d for d in asker)
-    ]
+    asked = [t for t in req.q.terms if match_key(t) in ctx.model.plan_key and not names_asker(t)]
     found: list[tuple[Location, str, list[Item]]] = []
     for box in ctx.model.doc.boxes:
         items = ctx.model.items(box)
