@@ -27,7 +27,7 @@ from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
 from .answering.normalize import normalize_question
-from .answering.parts import leans_on_previous, split_parts
+from .answering.parts import asked_clause, leans_on_previous, names_only_its_subject, split_parts
 from .answering.verify import check, unsupported_numbers
 from .answers import Answer, Turn
 from .citations import verify_citations
@@ -180,7 +180,7 @@ class AnswerChain:
         requests: list[Request] = []
         kinds = ("figure", "when", "where", "list", "fact")
         for n, text in enumerate(texts):
-            if n and _ELLIPTIC.search(text):
+            if n and names_only_its_subject(text):
                 # "…分别要达到多少？大学科技园呢？": a part that names only its subject re-asks the
                 # part before about it, as a follow-up in a conversation does
                 part = resolve(
@@ -225,7 +225,7 @@ class AnswerChain:
         company; the first is left out when the plan has nothing on it."""
         if request.intent is not Intent.ENTERPRISE:
             return [Part(request)]
-        asked = _asked_clause(request.text)
+        asked = asked_clause(request.text)
         if asked is None:
             return [Part(request)]
         sub = understand(asked, self.model)
@@ -358,21 +358,6 @@ class AnswerChain:
 
 
 _FRAME = re.compile(r"（接上问：[^）]*）")  # the borrowed frame, not shown as part of the part's label
-_ELLIPTIC = re.compile(r"^[^？?，,。]{2,12}呢[？?]?$")  # "大学科技园呢？"
-
-
-_ASKED = re.compile(r"[^。！!？?；;]*(?:[？?]|吗|呢)\s*$")
-_SELF = re.compile(r"(对|给|帮)?(我们|我司|咱们|本公司|我们公司)(这种|这样的|这类)?")
-
-
-def _asked_clause(text: str) -> str | None:
-    """The question a company asks after describing itself: its last sentence when that sentence
-    asks something and the description came before it; without the words about itself."""
-    m = _ASKED.search(text.strip())
-    if m is None or m.start() == 0:
-        return None
-    asked = _SELF.sub("", m.group(0)).strip(" ，,")
-    return asked if len(asked) >= 6 else None
 
 
 def _expanded(query: str) -> str:

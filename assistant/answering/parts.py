@@ -47,3 +47,25 @@ def leans_on_previous(tagged: list[tuple[str, str]]) -> bool:
             continue
         return flag.startswith(_PREDICATE) and flag != "vn"
     return False
+
+
+_ELLIPTIC = re.compile(r"^[^？?，,。]{2,12}呢[？?]?$")
+
+
+def names_only_its_subject(part: str) -> bool:
+    """A part that names only its subject ("大学科技园呢？"): it re-asks the part before about it."""
+    return bool(_ELLIPTIC.search(part))
+
+
+_ASKED = re.compile(r"[^。！!？?；;]*(?:[？?]|吗|呢)\s*$")
+_SELF = re.compile(r"(对|给|帮)?(我们|我司|咱们|本公司|我们公司)(这种|这样的|这类)?")
+
+
+def asked_clause(text: str) -> str | None:
+    """The question a company asks after describing itself: its last sentence when that sentence
+    asks something and the description came before it; without the words about itself."""
+    m = _ASKED.search(text.strip())
+    if m is None or m.start() == 0:
+        return None
+    asked = _SELF.sub("", m.group(0)).strip(" ，,")
+    return asked if len(asked) >= 6 else None
