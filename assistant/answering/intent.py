@@ -140,7 +140,7 @@ def understand(text: str, model: PlanModel) -> Request:
     # a thing the plan names in several places; one named once is answered where it is named
     spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
     # "规划对盘锦都写了什么": a what-does-it-say question naming no place asks about its subject
-    about = has_any(text, lex.about) or (not q.refs and has_any(text, _SAYS))
+    about = has_any(text, lex.about) or (not q.refs and (has_any(text, _SAYS) or bool(_SAYING.search(text))))
     if about and spread and main is not None and main.kind in ("city", "cluster"):
         return Request(text, Intent.ABOUT, q, entities)  # 金普新区有什么定位和目标
     if has_any(text, lex.targets) or _SEVERAL_FIGURES.search(text):
@@ -162,6 +162,8 @@ def understand(text: str, model: PlanModel) -> Request:
 
 
 _SAYS = tuple(w for w in lexicon().outline if any(c in w for c in "讲说写内容"))
+# a verb of saying with an open object: 写了哪些东西, 提到过什么, 都谈了些啥
+_SAYING = re.compile(r"(讲|说|写|提|谈)(了|到|过|的)*(些|哪些|什么|啥)")
 _KIND_PRIORITY = {"cluster": 0, "city": 1, "quoted": 2}
 # "A、B和C分别要达到多少": several figures at once
 _SEVERAL_FIGURES = re.compile(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,10 +23,15 @@ from ..query import CITIES
 from ..tokens import Tokenizer
 from .lexicon import lexicon
 from .normalize import Vocabulary
+from .weights import RARE_TERM
 
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
 _LEVEL = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*(\S+级)$")
 _QUOTED = re.compile(r"“([^”]{2,14})”")
+_DIGITS = re.compile(r"\d")
+# a programme the plan launches by name: 实施县域主导产业培育行动, 实施医疗卫生强基工程
+_PROGRAMME = re.compile(r"实施[^，。；、]{2,24}?(?:行动|工程|计划)")
+_FIGURE = re.compile(r"\d[\d.]*\s*(?:%|[^\d\s，。；、．.%（）()“”])")  # a number with its unit
 _INLINE_ITEM = re.compile(r"(?:^|[；;。：:]\s*)(\d+)[.．]\s*([^；;。]+)")
 _INLINE_GROUP = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：:]{1,12})[。：:]\s*\d+[.．]")
 _SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
@@ -250,6 +256,27 @@ class PlanModel:
         return {
             (loc.id, i): match_key(p.text) for loc in self.doc.locations for i, p in enumerate(loc.paragraphs)
         }
+
+    @cached_property
+    def _word_df(self) -> Counter[str]:
+        """In how many sentences each word of the plan occurs (jieba's precise cut); built on first
+        use (a quarter of a second), not at start-up."""
+        df: Counter[str] = Counter()
+        for s in self.sentences:
+            df.update(set(self.tokenizer.words(s.text)))
+        return df
+
+    def specificity(self, s: Sentence) -> int:
+        """How many specific things a sentence names: its words the plan uses in at most RARE_TERM
+        sentences (牛河梁, 辽药六宝, 数据标注), its quoted names (“辽企出海”) and its figures. A
+        sentence naming many is worth more of an answer's room than one of general wording."""
+        rare = sum(
+            1
+            for w in set(self.tokenizer.words(s.text))
+            if len(w) >= 2 and not _DIGITS.search(w) and self._word_df[w] <= RARE_TERM
+        )
+        named = len(_QUOTED.findall(s.text)) + len(_PROGRAMME.findall(s.text)) + len(_FIGURE.findall(s.text))
+        return rare + 2 * named
 
     @cached_property
     def plan_key(self) -> str:

@@ -14,13 +14,23 @@ import re
 from collections import defaultdict
 
 from ...answers import Citation
-from ...extractive import Sentence
+from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key
 from ...parse import Location
 from ..intent import Request
 from ..lexicon import lexicon
 from . import outline
-from .common import Context, Draft, cite_sentences, joined, name_of, subject_runs
+from .common import (
+    Context,
+    Draft,
+    cite,
+    cite_sentences,
+    indicator_line,
+    indicator_row,
+    joined,
+    name_of,
+    subject_runs,
+)
 
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
 _SHORT_LEAD = 16  # a lead this short that names the subject is about it
@@ -31,6 +41,7 @@ _HEAD = 24  # characters: an item head longer than this is a sentence, not a lab
 _CLIP = 160  # characters of a mention, around the subject (whole sentences when few)
 _FEW = 10
 _CLAUSES = 4  # clauses of one long sentence
+_POINT = 2  # specific things a sentence must name to be shown under its paragraph's lead
 _MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
 
 
@@ -152,6 +163,9 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     if found is None:
         return None
     name, mentions = found
+    # 专栏1 speaks in table rows: a row is shown as an indicator, its header and notes not at all
+    rows = {id(s): r for s in mentions if s.location.id == "box1" and (r := indicator_row(s.key, ctx.model))}
+    mentions = tuple(s for s in mentions if s.location.id != "box1" or id(s) in rows)
     keys = [match_key(n) for n in name.split("、")]
     key = keys[0]
     aspects = _aspects(req, name)
@@ -161,12 +175,17 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     def names(s: Sentence) -> bool:
         return any(k in s.key for k in keys)
 
-    def rank(s: Sentence) -> tuple[int, int, int, int]:
+    def rank(s: Sentence) -> tuple[int, int, int, int, int]:
+        # within a place, the sentences that name specific things before those of general wording
         touches = sum(1 for a in aspects if a in s.key or a in s.lead_key)
-        return (-touches, 0 if names(s) else 1, hit_rank.get(s.location.id, 99), order[id(s)])
+        specific = -ctx.model.specificity(s)
+        return (-touches, 0 if names(s) else 1, hit_rank.get(s.location.id, 99), specific, order[id(s)])
 
     titled = _titled(name, ctx)
     devoted, devoted_citations = _devoted(titled, ctx)
+    # a lead the outline of a devoted place already shows is not quoted again among the mentions
+    outlined = {match_key(c.quote) for c in devoted_citations}
+    mentions = tuple(s for s in mentions if s.key not in outlined)
     defining = sorted((s for s in mentions if any(_headed_by(s, k) for k in keys)), key=rank)[:_DEFINING]
     limit = 200 if len(mentions) <= _FEW else _CLIP
     picked: list[Sentence] = list(defining)
@@ -180,11 +199,16 @@ def compose(req: Request, ctx: Context) -> Draft | None:
                 used += min(len(s.text), limit)
     match = next((k for k in keys), key)
     excerpts = [
-        [Sentence(s.location, s.paragraph_index, x) for x in _excerpts(s.text, match, limit)] for s in picked
+        [Sentence(s.location, s.paragraph_index, _row_quote(rows[id(s)]))]
+        if id(s) in rows
+        else [Sentence(s.location, s.paragraph_index, x) for x in _excerpts(s.text, match, limit)]
+        for s in picked
     ]
     quotes = [q for parts in excerpts for q in parts]
 
     def shown(s: Sentence, parts: list[Sentence]) -> str:
+        if id(s) in rows:
+            return f"主要指标：{indicator_line(rows[id(s)])}"
         label = _label(s, key)
         text = "……".join(q.text for q in parts)
         return f"{label}：「{text}」" if label else f"「{text}」"
@@ -212,6 +236,8 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     if rest:  # every place is at least named, so nothing the plan says about it is hidden
         text += f"\n另有{len(rest)}处也提到「{name}」：" + "、".join(name_of(loc) for loc in rest) + "。"
     counted = (str(total), str(len(places)), str(len(rest)), *outline.counts(devoted))
+    if any(id(s) in rows for s in picked):
+        counted += TABLE_YEARS  # a row is shown with its years (2025年, 2030年)
     return Draft("about", False, text, (*devoted_citations, *cite_sentences(quotes)), counted)
 
 
@@ -238,13 +264,19 @@ def _devoted(titled: list[Location], ctx: Context) -> tuple[str, list[Citation]]
     """What the places devoted to the subject cover: their outlines (leads, items), cited."""
     parts: list[str] = []
     citations: list[Citation] = []
+    # a box outlined after its section is not outlined again on its own
+    after = {b.id for loc in titled if loc.kind == "section" for b in ctx.model.doc.boxes_of(loc.id)}
     for loc in titled:
+        if loc.id in after:
+            continue
         if loc.kind == "intro":
             draft = outline.chapter_outline(loc.chapter, ctx)
             parts.append(draft.text)
             citations += draft.citations
             continue
-        body, cites = outline.outline_location(loc, ctx)
+        body, cites = (
+            _section_points(loc, ctx) if loc.kind == "section" else outline.outline_location(loc, ctx)
+        )
         boxes = ctx.model.doc.boxes_of(loc.id) if loc.kind == "section" else ()
         extra = "".join(
             f"\n其后的专栏{b.number}「{b.title}」：\n" + outline.outline_location(b, ctx)[0] for b in boxes
@@ -252,3 +284,25 @@ def _devoted(titled: list[Location], ctx: Context) -> tuple[str, list[Citation]]
         citations += cites + [c for b in boxes for c in outline.outline_location(b, ctx)[1]]
         parts.append(f"{name_of(loc)}专门论述：\n{body}{extra}")
     return "\n".join(parts), citations
+
+
+def _section_points(loc: Location, ctx: Context) -> tuple[str, list[Citation]]:
+    """A section devoted to the subject, paragraph by paragraph: the lead, and the sentence of the
+    paragraph that names the most specific things (its programmes, places, figures), clipped."""
+    lines: list[str] = []
+    citations: list[Citation] = []
+    sentences = ctx.model.extractor.sentences[loc.id]
+    for i, paragraph in enumerate(loc.paragraphs):
+        if not paragraph.text.strip():
+            continue
+        lead = outline.leads_of(paragraph.text)
+        line = outline.bare(lead)
+        citations.append(cite(loc, lead))
+        rest = [s for s in sentences if s.paragraph_index == i and s.text != lead and lead not in s.text]
+        best = max(rest, key=ctx.model.specificity, default=None)
+        if best is not None and ctx.model.specificity(best) >= _POINT:
+            point = clip_around(best.text, "", _CLIP)
+            line += f"：「{point}」"
+            citations.append(cite(loc, point))
+        lines.append(line)
+    return outline.numbered(lines), citations

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from ...answers import Citation
 from ...extractive import Dense, Draft, cite_sentences, split_sentences
-from ...parse import Location
+from ...normalize import match_key
+from ...parse import IndicatorRow, Location
 from ...query import FILLER
 from ...retrieve import Hit
 from ...tokens import STOPWORDS
@@ -22,6 +23,8 @@ __all__ = [
     "cite_sentences",
     "enumeration",
     "first_sentence_of",
+    "indicator_line",
+    "indicator_row",
     "joined",
     "name_of",
     "numbered",
@@ -62,6 +65,22 @@ def name_of(location: Location) -> str:
     if location.kind == "intro":
         return location.path.split(" › ")[0]
     return location.cite
+
+
+def indicator_line(row: IndicatorRow) -> str:
+    """A row of 专栏1 as a reader wants it: name (unit): 2025 value, 2030 value, growth, attribute."""
+    return (
+        row.display_name
+        + (f"（{row.unit}）" if row.unit else "")
+        + f"：2025年{row.value_2025.display}，2030年{row.value_2030.display}"
+        + (f"，年均增长/累计{row.growth.display}" if not row.growth.empty else "")
+        + f"，{row.attribute}"
+    )
+
+
+def indicator_row(sentence_key: str, model: PlanModel) -> IndicatorRow | None:
+    """The row of 专栏1 a sentence of it is (none for its header and notes)."""
+    return next((r for r in model.doc.indicators if match_key(r.raw) == sentence_key), None)
 
 
 def numbered(lines: list[str]) -> str:

@@ -20,11 +20,22 @@ from ..intent import Request
 from ..model import Item
 from .common import Context, Draft, cite, name_of, numbered
 
+__all__ = [
+    "bare",
+    "chapter_outline",
+    "compose",
+    "counts",
+    "leads",
+    "leads_of",
+    "numbered",
+    "outline_location",
+]
+
 _MAX_LINES = 24  # items or leads of one place
 _LEADS_PER_SECTION = 4  # in a chapter outline
 
 
-def _lead(text: str, limit: int = 48) -> str:
+def leads_of(text: str, limit: int = 48) -> str:
     """A paragraph's lead: its first sentence, or the start of it up to a comma."""
     first = (split_sentences(text) or [text])[0]
     if len(first) <= limit:
@@ -34,10 +45,10 @@ def _lead(text: str, limit: int = 48) -> str:
 
 
 def leads(location: Location) -> list[str]:
-    return [_lead(p.text) for p in location.paragraphs if p.text.strip()]
+    return [leads_of(p.text) for p in location.paragraphs if p.text.strip()]
 
 
-def _bare(lead: str) -> str:
+def bare(lead: str) -> str:
     return re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*|^\d+[.．]\s*", "", lead).rstrip("。；：:")
 
 
@@ -56,17 +67,17 @@ def outline_location(location: Location, ctx: Context) -> tuple[str, list[Citati
                 kinds.append((i.group, [i]))
         lines, quotes = [], []
         for g, members in kinds:
-            heads = "；".join(_bare(i.head) for i in members)
+            heads = "；".join(bare(i.head) for i in members)
             lines.append(f"【{g}】共{len(members)}项：{heads}" if g else heads)
             quotes += [i.head for i in members]
         total = f"\n\n（共{len(kinds)}类{len(items)}项）"
         return numbered(lines) + total, [cite(location, q) for q in quotes if q]
     if items:
-        lines = [(f"【{i.group}】" if i.group else "") + _bare(i.head) for i in items]
+        lines = [(f"【{i.group}】" if i.group else "") + bare(i.head) for i in items]
         quotes = [i.head for i in items]
     else:
         quotes = leads(location)
-        lines = [_bare(x) for x in quotes]
+        lines = [bare(x) for x in quotes]
     shown = lines[:_MAX_LINES]
     more = f"\n\n（共{len(lines)}项，以上列出前{len(shown)}项）" if len(lines) > len(shown) else ""
     return numbered(shown) + more, [cite(location, q) for q in quotes[: len(shown)] if q]
@@ -106,7 +117,7 @@ def chapter_outline(chapter: int, ctx: Context) -> Draft:
     for s in sections:
         shown = leads(s)[:_LEADS_PER_SECTION]
         more = "等" if len(leads(s)) > len(shown) else ""
-        parts.append(f"{s.title_path[-1]}：" + "；".join(_bare(x) for x in shown) + more)
+        parts.append(f"{s.title_path[-1]}：" + "；".join(bare(x) for x in shown) + more)
         citations += [cite(s, x) for x in shown]
     boxes = model.boxes_in(chapter)
     if boxes:

@@ -18,7 +18,7 @@ from ...parse import IndicatorRow
 from ..intent import Request
 from ..lexicon import lexicon, plan_terms_for
 from ..weights import MIN_COVERAGE
-from .common import Context, Draft, cite, cite_sentences, enumeration, numbered
+from .common import Context, Draft, cite, cite_sentences, enumeration, indicator_line, numbered
 
 _TARGET = re.compile(
     r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在|每年|年均)"
@@ -112,21 +112,33 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
         if scored and max(scored)[0] >= MIN_COVERAGE:
             rows.append(indicators[-max(scored)[1]])
             taken.add(-minus_n)
+    measure = _measure(req, listed, ctx)
     for n, sc in enumerate(scorers):
         if n in taken:
             continue
         head = match_key(names[n])
         # among equal shares, the sentence of the item headed by exactly what was named first
-        # ("产业发展" → 专栏12's "（二）产业发展。…实施重大项目150个左右")
+        # ("产业发展" → 专栏12's "（二）产业发展。…实施重大项目150个左右"), then the one that
+        # states what was asked of them all ("营收目标": 集群营收规模达到…, not the ore base's 产能)
         ranked = sorted(
             targets,
-            key=lambda s: (sc(s.key, s.lead_key), _head_of(s) == head),
+            key=lambda s: (sc(s.key, s.lead_key), _head_of(s) == head, measure(s.key)),
             reverse=True,
         )
         if ranked and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE and ranked[0] not in chosen:
             chosen.append(ranked[0])
     rows.sort(key=model.doc.indicators.index)
     return (rows, chosen) if rows or chosen else None
+
+
+def _measure(req: Request, listed: list[list[str]], ctx: Context) -> _Share:
+    """How much of what the question asks of every listed subject (its words outside the list:
+    营收, 目标, the year) a sentence states, weighted by how specific the words are."""
+    named = {match_key(w) for words in listed for w in words}
+    keys = [k for k in (match_key(t) for t in req.q.terms if len(t) >= 2) if k not in named]
+    keys += [match_key(y) for y in re.findall(r"20[23]\d", req.text)]
+    weight = {k: max(ctx.model.extractor.idf(k), 0.1) for k in keys if k in ctx.model.plan_key}
+    return _Share(weight, sum(weight.values()) or 1.0)
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
@@ -177,14 +189,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     citations = []
     box = doc["box1"]
     if rows:
-        lines = [
-            f"{r.display_name}"
-            + (f"（{r.unit}）" if r.unit else "")
-            + f"：2025年{r.value_2025.display}，2030年{r.value_2030.display}"
-            + (f"，年均增长/累计{r.growth.display}" if not r.growth.empty else "")
-            + f"，{r.attribute}"
-            for r in rows
-        ]
+        lines = [indicator_line(r) for r in rows]
         parts.append("专栏1主要指标：\n" + numbered(lines))
         citations += [cite(box, _row_quote(r)) for r in rows]
     if chosen:
