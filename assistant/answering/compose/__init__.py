@@ -19,7 +19,7 @@ from ...policy import PolicyMatcher
 from ..intent import Intent, Request
 from ..lexicon import lexicon, names_asker, plan_terms_for
 from ..model import Item
-from . import about, enterprise, indicator_table, outline, overview, structure, targets
+from . import about, aspects, enterprise, indicator_table, outline, overview, structure, targets
 from .common import Context, Draft, cite
 
 __all__ = ["Context", "Draft", "combine", "compose"]
@@ -33,6 +33,10 @@ def compose(
     intent = req.intent
     if intent is Intent.MISSING_PLACE:
         return structure.missing(req, ctx)
+    if intent in (Intent.ABOUT, Intent.OVERVIEW, Intent.LIST, Intent.FACT) and not req.q.refs:
+        listed = aspects.compose(req, ctx)  # "社会救助、儿童福利、殡葬…方面的任务": each topic
+        if listed is not None:
+            return listed
     special = {
         Intent.STRUCTURE: lambda: structure.compose(req, ctx),
         Intent.OUTLINE: lambda: outline.compose(req, ctx),

@@ -1,0 +1,76 @@
+"""Several topics asked at once: "社会救助、儿童福利、殡葬、社会组织和社工方面的任务列出来".
+
+An official lists the topics of their department and wants what the plan says on each. The
+question's enumeration gives the topics; for each, the sentences of the plan that cover its words
+(weighted by how specific they are) are ranked — a paragraph whose lead names the topic first,
+then the sentence naming the most specific things — and the best ones from different paragraphs
+are quoted under the topic, with the paragraph's lead as its label. A topic the plan does not
+name is said so, not filled with something else.
+"""
+
+from __future__ import annotations
+
+from ...extractive import Sentence
+from ...normalize import match_key
+from ..intent import Request
+from ..weights import MIN_COVERAGE
+from .about import clip_around
+from .common import Context, Draft, cite_sentences, enumeration, name_of
+from .targets import _Share
+
+_MIN_TOPICS = 3  # two joined subjects are one subject ("民营经济和民营企业"), three are a list
+_PER_TOPIC = 2  # sentences quoted under one topic, from different paragraphs
+_CLIP = 120  # characters of a quoted sentence, around the topic
+
+
+def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
+    hit_rank = ctx.hit_rank
+    model = ctx.model
+
+    def score(s: Sentence) -> tuple[float, bool, int, int]:
+        led = all(k in s.lead_key for k in keys)  # the paragraph is about the topic
+        return (share(s.key, s.lead_key), led, model.specificity(s), -hit_rank.get(s.location.id, 99))
+
+    found = [s for s in model.sentences if s.location.id != "box1" and share(s.key, s.lead_key) >= MIN_COVERAGE]
+    return sorted(found, key=score, reverse=True)
+
+
+def compose(req: Request, ctx: Context) -> Draft | None:
+    topics = enumeration(req.text, ctx.model)
+    # in a conversation, "这几家实验室…项目数、转化数" lists what is asked of the earlier subject
+    if len(topics) < _MIN_TOPICS or ctx.focus:
+        return None
+    model = ctx.model
+    blocks: list[str] = []
+    quoted: list[Sentence] = []
+    missing: list[str] = []
+    for words in topics:
+        name = "".join(words)
+        # words the plan never uses (社工) can be matched by nothing: they do not count
+        keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
+        if not keys:
+            missing.append(name)
+            continue
+        weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
+        share = _Share(weight, sum(weight.values()))
+        picked: list[Sentence] = []
+        for s in _ranked(share, keys, ctx):
+            if len(picked) >= _PER_TOPIC:
+                break
+            if all((p.location.id, p.paragraph_index) != (s.location.id, s.paragraph_index) for p in picked):
+                picked.append(s)
+        if not picked:
+            missing.append(name)
+            continue
+        lines = []
+        for s in picked:
+            text = clip_around(s.text, keys[0], _CLIP)
+            quoted.append(Sentence(s.location, s.paragraph_index, text))
+            lines.append(f"「{text}」（{name_of(s.location)}）")
+        blocks.append(f"【{name}】" + "；".join(lines))
+    if len(blocks) < 2:
+        return None  # not a list of the plan's topics: another composer reads it
+    text = "规划纲要对所问各项的表述：\n" + "\n".join(f"{n}. {b}" for n, b in enumerate(blocks, start=1))
+    if missing:
+        text += "\n规划纲要中没有找到专门提及" + "、".join(f"「{m}」" for m in missing) + "的表述。"
+    return Draft("aspects", False, text, cite_sentences(quoted))
