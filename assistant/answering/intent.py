@@ -141,7 +141,9 @@ def understand(text: str, model: PlanModel) -> Request:
     spread = main is not None and len({m.location.id for m in main.mentions}) >= SPREAD
     # "规划对盘锦都写了什么": a what-does-it-say question naming no place asks about its subject
     # "规划对盘锦都写了什么", "鞍山出现在哪些地方": what the plan says, wherever it says it
-    says = not q.refs and (has_any(text, _SAYS) or bool(_SAYING.search(text)) or bool(_PLACES_ASKED.search(text)))
+    says = not q.refs and (
+        has_any(text, _SAYS) or bool(_SAYING.search(text)) or bool(_PLACES_ASKED.search(text))
+    )
     about = has_any(text, lex.about) or says
     if about and spread and main is not None and main.kind in ("city", "cluster"):
         return Request(text, Intent.ABOUT, q, entities)  # 金普新区有什么定位和目标
@@ -169,7 +171,9 @@ _SAYS = tuple(w for w in lexicon().outline if any(c in w for c in "讲说写内�
 # where, in the plural: every place it is named (出现在哪些地方, 哪几处提到, 都在哪些章节)
 _PLACES_ASKED = re.compile(r"(哪些|哪几)(个)?(地方|处|章节|部分|位置)|都在哪")
 # a verb of saying with an open object: 写了哪些东西, 提到过什么, 都谈了些啥
-_SAYING = re.compile(r"(讲|说|写|提|谈)(了|到|过|的)*(些|哪些|什么|啥)|(怎么|如何|怎样)(写|说|讲|部署|布局)|写进了?规划")
+_SAYING = re.compile(
+    r"(讲|说|写|提|谈)(了|到|过|的)*(些|哪些|什么|啥)|(怎么|如何|怎样)(写|说|讲|部署|布局)|写进了?规划"
+)
 _KIND_PRIORITY = {"cluster": 0, "city": 1, "quoted": 2}
 # "A、B和C分别要达到多少": several figures at once
 _SEVERAL_FIGURES = re.compile(

@@ -31,7 +31,9 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
         led = all(k in s.lead_key for k in keys)  # the paragraph is about the topic
         return (share(s.key, s.lead_key), led, model.specificity(s), -hit_rank.get(s.location.id, 99))
 
-    found = [s for s in model.sentences if s.location.id != "box1" and share(s.key, s.lead_key) >= MIN_COVERAGE]
+    found = [
+        s for s in model.sentences if s.location.id != "box1" and share(s.key, s.lead_key) >= MIN_COVERAGE
+    ]
     return sorted(found, key=score, reverse=True)
 
 

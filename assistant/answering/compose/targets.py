@@ -16,8 +16,9 @@ from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
 from ...parse import IndicatorRow
 from ..intent import Request
-from ..lexicon import lexicon, plan_terms_for
-from ..weights import MIN_COVERAGE
+from ..lexicon import has_any, lexicon, names_asker, plan_terms_for
+from ..model import PlanModel
+from ..weights import MIN_COVERAGE, NEAR_COVERAGE
 from .common import Context, Draft, cite, cite_sentences, enumeration, indicator_line, numbered
 
 _TARGET = re.compile(
@@ -27,6 +28,7 @@ _FIGURE = re.compile(
     r"(?:百|千|万)亿|\d[\d.]*\s*(?:万亿元|亿元|万元|%|万千瓦|千瓦|万吨|万人|万亩|亿立方米|个|家|项|所|座|公里|条|人|岁|年|倍|个百分点|万|亿)"
 )
 _MAX_SENTENCES = 8
+_ANCHOR = 4.0  # idf of a question word specific enough that the targets shown must name it
 _SHORT_HEAD = 16  # characters: a lead this short is an item's head
 _LIST_NUMBER = re.compile(r"(^|[；;。：:])\s*\d+[.．、]\s*")
 _ITEM_NUMBER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+[.．、])\s*")
@@ -48,8 +50,14 @@ def _keys(req: Request) -> list[str]:
         "完成",
     )
     terms = [t for t in req.q.terms if not any(t in w or w in t for w in frame)]
-    terms += plan_terms_for(req.text)
-    return list(dict.fromkeys(match_key(t) for t in terms if len(t) >= 2))
+    return list(dict.fromkeys(match_key(t) for t in [*terms, *plan_terms_for(req.text)] if len(t) >= 2))
+
+
+def _own_keys(req: Request) -> list[str]:
+    """The question's own subject words: not its framing (量化指标), not who asks (发改委投资处)."""
+    asked = req.text.split("：")[-1]
+    own = {match_key(t) for t in req.q.terms if not names_asker(t) and t in asked}
+    return [k for k in _keys(req) if k in own]
 
 
 def is_target(s: Sentence) -> bool:
@@ -113,6 +121,9 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
             rows.append(indicators[-max(scored)[1]])
             taken.add(-minus_n)
     measure = _measure(req, listed, ctx)
+    # places listed ("丹东、沈阳的商业航天产业产值") say where, not what: a sentence must also state
+    # what was asked of them (not 丹东's gold base for being in 丹东)
+    places = bool(measure.weight) and all(_is_place("".join(words), model) for words in listed)
     for n, sc in enumerate(scorers):
         if n in taken:
             continue
@@ -122,13 +133,26 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
         # states what was asked of them all ("营收目标": 集群营收规模达到…, not the ore base's 产能)
         ranked = sorted(
             targets,
-            key=lambda s: (sc(s.key, s.lead_key), _head_of(s) == head, measure(s.key)),
+            key=lambda s: (sc(s.key, s.lead_key), _head_of(s) == head, measure(s.key, s.lead_key)),
             reverse=True,
         )
-        if ranked and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE and ranked[0] not in chosen:
+        if (
+            ranked
+            and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE
+            and (not places or measure(ranked[0].key, ranked[0].lead_key) >= NEAR_COVERAGE)
+            and ranked[0] not in chosen
+        ):
             chosen.append(ranked[0])
     rows.sort(key=model.doc.indicators.index)
     return (rows, chosen) if rows or chosen else None
+
+
+def _is_place(name: str, model: PlanModel) -> bool:
+    key = match_key(name)
+    return any(
+        e.kind in ("city", "county") and key in (match_key(a) for a in (e.name, *e.aliases))
+        for e in model.entities.values()
+    )
 
 
 def _measure(req: Request, listed: list[list[str]], ctx: Context) -> _Share:
@@ -139,6 +163,19 @@ def _measure(req: Request, listed: list[list[str]], ctx: Context) -> _Share:
     keys += [match_key(y) for y in re.findall(r"20[23]\d", req.text)]
     weight = {k: max(ctx.model.extractor.idf(k), 0.1) for k in keys if k in ctx.model.plan_key}
     return _Share(weight, sum(weight.values()) or 1.0)
+
+
+def _anchored(req: Request, rows: list[IndicatorRow], chosen: list[Sentence], ctx: Context) -> bool:
+    """Whether the targets shown name the question's most specific word (商业航天): targets that
+    share only its general words (产业, 产值) are someone else's figures. Who asks (发改委投资处)
+    is not what is asked about."""
+    model = ctx.model
+    own = [k for k in _own_keys(req) if k in model.plan_key]
+    anchor = max(own, key=model.extractor.idf, default=None)
+    if anchor is None or model.extractor.idf(anchor) < _ANCHOR:
+        return True
+    shown = [match_key(r.full_name) for r in rows] + [s.key + s.lead_key for s in chosen]
+    return any(anchor in x for x in shown)
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
@@ -183,6 +220,8 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     listed = _listed(req, ctx)
     if listed is not None:  # "A、B和C各是多少": one figure for each thing named, nothing else
         rows, chosen = listed
+    elif not has_any(req.text, lexicon().targets) and not _anchored(req, rows, chosen, ctx):
+        return None  # one figure asked ("…的产值目标是多少"), and none shown is of its subject
     if not rows and not chosen:
         return None
     parts: list[str] = []
