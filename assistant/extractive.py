@@ -93,6 +93,8 @@ def _unit_pattern(unit: str) -> re.Pattern[str]:
         return re.compile(r"20\d{2}\s*年|二〇[一二三四五六七八九〇]{2}年")
     if unit == "money":
         return re.compile(r"\d[\d.,]*\s*(?:多|余)?\s*(?:万亿元|亿元|万元|元)")
+    if unit == "agent":  # a sentence that says who leads or is responsible
+        return re.compile(r"牵头|负责|主管")
     units = COUNTERS if unit in COUNTERS else (unit,)
     alternatives = "|".join(re.escape(u) for u in units)
     return re.compile(NUM + r"\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*(?:" + alternatives + ")")
@@ -378,6 +380,7 @@ class Extractor:
             "year": "具体时间",
             "%": "具体比例数值",
             "money": "具体金额",
+            "agent": "负责部门或负责人",
         }.get(q.unit or "", "具体数值" if q.kind == "figure" else "相关内容")
         reason = ""
         if q.provinces:

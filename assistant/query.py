@@ -221,12 +221,25 @@ def location_refs(text: str, doc: Document) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
+# who is in charge: the plan assigns tasks, it seldom names who carries them out
+_AGENT_ASKED = re.compile(
+    r"谁(来)?(负责|牵头|主管|管)|由谁|负责人|哪个(部门|单位|厅|局|机构|处室)|哪些(部门|单位)(负责|牵头)|牵头(单位|部门)|主管部门"
+)
+
+
+_AGENT_WORDS = re.compile(r"(由|哪个|哪些)?(厅局|厅|局|部门|单位)?(牵头|负责|主管|是谁|谁)")
+
+
 def asked_unit(text: str) -> str | None:
+    if _AGENT_ASKED.search(text):
+        return "agent"
     if any(w in text for w in WHEN_WORDS):
         return "year"
     m = _UNIT_AFTER.search(text)
     if m:
         return m.group(1)
+    if re.search(r"(具体|多少)金额|金额(是)?多少|多少(钱|资金)", text):
+        return "money"
     if "多少" in text and re.search(r"生产总值|GDP", text, re.I):
         # GDP questions ask either for a growth rate or for an amount
         return "%" if re.search(r"增长|增速|比重|占", text) else "money"
@@ -291,7 +304,10 @@ def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:
     years += tuple(y for w, y in YEAR_WORDS.items() if w in text and y not in years)
     unit = asked_unit(text)
     provinces = tuple(p for p in PROVINCES if p in text)
-    terms = content_terms(REF_BOX.sub(" ", REF_SECTION.sub(" ", text)), tokenizer)
+    asked = REF_BOX.sub(" ", REF_SECTION.sub(" ", text))
+    if unit == "agent":  # who is asked about, not a subject: 负责人, 牵头, 哪个厅局
+        asked = _AGENT_WORDS.sub(" ", _AGENT_ASKED.sub(" ", asked))
+    terms = content_terms(asked, tokenizer)
     asks_attribute = any(w in text for w in ATTRIBUTE_WORDS)
     if ENTERPRISE.search(text) and not unit:
         kind = "enterprise"
