@@ -85,6 +85,22 @@ def split_sentences(text: str) -> list[str]:
 NUM = r"(?:\d[\d.,]*|[一二三四五六七八九十两][一二三四五六七八九十百千两]*)"  # not 千万千瓦级
 
 
+_ITEM_HEAD = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+[.．])\s*([^。；：:]+)")
+
+
+def _elsewhere(q: Question, s: Sentence) -> bool:
+    """The sentence is an item of a place the question does not name: 专栏16's "（一）大连金普新区"
+    sets 金普新区's 地区生产总值, which is no answer to the province's (or another place's) GDP."""
+    m = _ITEM_HEAD.match(s.lead)
+    if m is None or s.location.id in q.focus:
+        return False
+    head = m.group(1)
+    cities = [c for c in CITIES if c in head]
+    if not cities or any(c in q.text for c in cities):
+        return False
+    return not any(len(t) >= 2 and t in head for t in q.terms)
+
+
 def _unit_pattern(unit: str) -> re.Pattern[str]:
     """What a figure in the asked unit looks like: 1.2 万公里, 70%, 三十年, 250 亿元."""
     if unit == "%":
@@ -153,6 +169,8 @@ class Extractor:
         years = [y for y in q.years if y not in (2025, 2030)]
         if any(str(y) not in text for y in years):
             return False
+        if q.kind in ("figure", "when") and not q.bound_to and _elsewhere(q, s):
+            return False
         return all(p in s.text for p in q.provinces) and self._bound(q, s)
 
     @staticmethod
@@ -196,6 +214,8 @@ class Extractor:
         named = [e for e in subjects if getattr(e, "kind", "") in ("cluster", "city", "county")]
         if named:
             q = replace(q, bound_to=tuple(n for e in named for n in (e.name, *e.aliases)))
+        if focus:
+            q = replace(q, focus=focus)
         rows = [] if q.provinces else self.indicator_rows(q)
         if rows:
             return self._indicator(q, rows)
@@ -388,7 +408,14 @@ class Extractor:
         elif any(y not in (2025, 2030) for y in q.years):
             reason = f"规划的目标年份主要是2030年（远景展望到2035年），没有给出{'、'.join(str(y) for y in q.years)}年的数值。"
         text = f"规划纲要中没有找到这个问题的{asked}，无法给出确切回答。{reason}"
-        said = next((s for score, s in ranked[:3] if score >= MIN_COVERAGE and self._bound(q, s)), None)
+        said = next(
+            (
+                s
+                for score, s in ranked[:3]
+                if score >= MIN_COVERAGE and self._bound(q, s) and (q.bound_to or not _elsewhere(q, s))
+            ),
+            None,
+        )
         if said is not None and not q.provinces:
             # the subject is there, the asked fact is not: say what the plan does say about it
             # (about the thing asked: never another place's or cluster's sentence)

@@ -195,6 +195,7 @@ class Question:
     inherited_unit: bool = False
     # names (with aliases) of the cluster a figure must belong to: its sentence or item head names it
     bound_to: tuple[str, ...] = ()
+    focus: tuple[str, ...] = ()  # the places the conversation is about (their items are its subject)
 
 
 def location_refs(text: str, doc: Document) -> list[str]:

@@ -487,3 +487,54 @@ def test_which_rows_of_a_table_category(assistant: Assistant) -> None:
 def test_what_a_chapter_covers_and_how_many_sections(assistant: Assistant) -> None:
     a = _ask(assistant, "第十章讲了哪些内容？分几节？")
     assert "共7节" in a.text and "主体功能区" in a.text and "对口支援" in a.text
+
+
+# --------------------------------------------------------------------------- figures bound to their subject
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2030年辽宁GDP总量能达到多少亿元？",  # 专栏16 gives 金普新区's, not the province's
+        "丹东、沈阳的商业航天产业，规划定的2030年产值目标是多少？",  # named, but no figure for it
+        "黑土地保护工程由哪个厅局牵头负责，负责人是谁？",  # the plan names no one in charge
+        "全省海洋经济总量预计多大规模，有具体金额吗？",  # only a growth rate is given
+    ],
+)
+def test_a_figure_the_plan_does_not_give_for_the_subject_is_not_borrowed(
+    assistant: Assistant, question: str
+) -> None:
+    a = _ask(assistant, question)
+    assert a.abstained
+    assert "4000" not in a.text and "500亿" not in a.text and "1500亿" not in a.text
+
+
+def test_a_place_item_figure_still_answers_when_the_place_is_named(assistant: Assistant) -> None:
+    a = _ask(assistant, "金普新区2030年地区生产总值要突破多少？")
+    assert not a.abstained and "4000" in a.text and "box16" in a.cited_locations
+
+
+def test_who_is_in_charge_points_to_the_subject(assistant: Assistant) -> None:
+    a = _ask(assistant, "黑土地保护工程由哪个厅局牵头负责，负责人是谁？")
+    assert "负责部门或负责人" in a.text and "box22" in a.cited_locations
+
+
+def test_several_topics_asked_at_once_are_each_answered(assistant: Assistant) -> None:
+    a = _ask(assistant, "民政厅社会救助处需要对接规划，请把社会救助、儿童福利、殡葬方面的任务列出来。")
+    assert not a.abstained
+    assert "【社会救助】" in a.text and "【儿童福利】" in a.text and "殡葬管理改革" in a.text
+
+
+def test_listed_targets_give_the_figure_asked_of_them_all(assistant: Assistant) -> None:
+    a = _ask(assistant, "绿色石化及精细化工、高品质钢铁材料、菱镁精深加工三个集群2030年营收目标分别是多少？")
+    assert all(x in strip_ws(a.text) for x in ("1.2万亿元", "2700亿元", "700亿元"))
+
+
+def test_where_in_the_plural_is_everything_about_the_city(assistant: Assistant) -> None:
+    a = _ask(assistant, "鞍山在这份十五五规划里出现在哪些地方？")
+    assert "专栏19" in a.text and "鞍山" in a.text and "preface" not in a.cited_locations
+
+
+def test_about_shows_table_rows_as_indicators(assistant: Assistant) -> None:
+    a = _ask(assistant, "数字经济方面规划里写了哪些东西？")
+    assert "\t" not in a.text and "数字经济核心产业增加值占地区生产总值比重" in a.text
