@@ -10,6 +10,8 @@ name is said so, not filled with something else.
 
 from __future__ import annotations
 
+import re
+
 from ...extractive import Sentence
 from ...normalize import match_key
 from ..intent import Request
@@ -18,8 +20,10 @@ from .about import clip_around
 from .common import Context, Draft, cite_sentences, enumeration, name_of
 from .targets import _Share
 
+_ASKING = re.compile(r"(有|是)?(什么|哪些|多少|怎么|如何)|分别")
 _MIN_TOPICS = 3  # two joined subjects are one subject ("民营经济和民营企业"), three are a list
 _PER_TOPIC = 2  # sentences quoted under one topic, from different paragraphs
+_NEAR = 5  # retrieved places this high up are what the whole question is about
 _CLIP = 120  # characters of a quoted sentence, around the topic
 
 
@@ -27,9 +31,12 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
     hit_rank = ctx.hit_rank
     model = ctx.model
 
-    def score(s: Sentence) -> tuple[float, bool, int, int]:
-        led = all(k in s.lead_key for k in keys)  # the paragraph is about the topic
-        return (share(s.key, s.lead_key), led, model.specificity(s), -hit_rank.get(s.location.id, 99))
+    def score(s: Sentence) -> tuple[float, bool, bool, int]:
+        # the places found for the whole question first: its frame (营商环境) picks among the topic's
+        # many mentions (政务 is in every chapter); then a paragraph about the topic; then specifics
+        near = hit_rank.get(s.location.id, 99) < _NEAR
+        led = all(k in s.lead_key for k in keys)
+        return (share(s.key, s.lead_key), led, model.specificity(s), near)
 
     found = [
         s for s in model.sentences if s.location.id != "box1" and share(s.key, s.lead_key) >= MIN_COVERAGE
@@ -37,8 +44,20 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
     return sorted(found, key=score, reverse=True)
 
 
+def _named(words: list[str], text: str, ctx: Context) -> list[str]:
+    """A topic's naming words: not the asker's words the plan never uses ("请列出政务" names 政务), and nothing after the
+    question's asking words ("分别有什么要求和数字" asks, it names no topic)."""
+    asking = _ASKING.search(text)
+    if asking is not None and text.find("".join(words)) > asking.start():
+        return []
+    while len(words) > 1 and match_key(words[0]) not in ctx.model.plan_key:
+        words = words[1:]
+    return words
+
+
 def compose(req: Request, ctx: Context) -> Draft | None:
-    topics = enumeration(req.text, ctx.model)
+    topics = [_named(words, req.text, ctx) for words in enumeration(req.text, ctx.model)]
+    topics = [t for t in topics if t]
     # in a conversation, "这几家实验室…项目数、转化数" lists what is asked of the earlier subject
     if len(topics) < _MIN_TOPICS or ctx.focus:
         return None
