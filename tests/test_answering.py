@@ -538,3 +538,56 @@ def test_where_in_the_plural_is_everything_about_the_city(assistant: Assistant) 
 def test_about_shows_table_rows_as_indicators(assistant: Assistant) -> None:
     a = _ask(assistant, "数字经济方面规划里写了哪些东西？")
     assert "\t" not in a.text and "数字经济核心产业增加值占地区生产总值比重" in a.text
+
+
+# --------------------------------------------------------------------------- follow-ups, more ways to point
+
+
+def test_an_ordinal_said_as_a_rank_points_at_the_item(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "排第五的那个，规划给它定的营收规模是多少？",
+        ("user", "世界级集群有哪几个？"),
+        (
+            "assistant",
+            "世界级集群6个：1.绿色石化及精细化工；2.航空航天装备；3.菱镁精深加工及特色资源；"
+            "4.船舶与海工装备；5.工业母机；6.机器人及智能制造。",
+        ),
+    )
+    assert "工业母机" in a.query and not a.abstained
+
+
+def test_the_chapter_right_before(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "前面紧挨着的那章讲什么？",
+        ("user", "第十七章的标题是什么？"),
+        ("assistant", "第十七章是“加大保障和改善民生力度 推进共同富裕迈出坚实步伐”。"),
+    )
+    assert "第十六章" in a.query and "健全人口服务体系" in a.text
+
+
+def test_the_first_items_of_a_plain_list_answer(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "前两个方向各安排多少个项目？",
+        ("user", "重大项目的9个方向分别是什么？"),
+        ("assistant", "安全保障、产业发展、科技创新、绿色生态、民生福祉。"),
+    )
+    assert "安全保障" in a.query and "产业发展" in a.query
+    assert "30个左右" in strip_ws(a.text) and "150个左右" in strip_ws(a.text)
+
+
+def test_a_pronoun_stands_for_the_whole_name_asked_about(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "它在规划里承担什么功能？",
+        ("user", "沈阳浑南科技城在规划里是什么定位？"),
+        ("assistant", "第四章第一节提出支持沈阳浑南科技城集聚创新要素。"),
+    )
+    assert "沈阳浑南科技城" in a.query
+
+
+def test_two_asks_in_one_sentence_are_both_answered(assistant: Assistant) -> None:
+    a = _ask(assistant, "船舶与海工装备产业集群2030年营收规模是多少、依托哪些城市？")
+    assert "1500亿元" in strip_ws(a.text) and "葫芦岛" in a.text

@@ -31,8 +31,9 @@ _CHAPTER_HERE = re.compile(r"(这一章|这章|本章|该章|此章|这个章节
 _SECTION_HERE = re.compile(r"(这一节|这节|本节|该节|此节|这个小节)")
 _BOX_HERE = re.compile(r"(这个专栏|该专栏|本专栏|此专栏|这一专栏|这张表|这个表|表里|表中|该表)")
 _NEXT = re.compile(
-    r"(?:紧挨着的?|紧接着的?)?(下一|上一|前一|(?<!最)后一|后面(?:那|的)?一?|前面(?:那|的)?一?|下个|上个)"
-    r"(章|节|个专栏|专栏|项|条|个)"  # 个: the next of whatever the items are (县, 集群, 方向…)
+    r"(?:紧挨着的?|紧接着的?)?(下一|上一|前一|(?<!最)后一|后面|前面|下个|上个)"
+    r"(?:紧挨着|紧接着)?[的那]*一?"  # 前面紧挨着的那章, 后面那个专栏
+    r"(个专栏|章|节|专栏|项|条|个)"  # 个: the next of whatever the items are (县, 集群, 方向…)
 )
 _LAST_PLACE = re.compile(r"(最后一)(章|节)")
 _BOX_OF_SECTION = re.compile(
@@ -40,7 +41,9 @@ _BOX_OF_SECTION = re.compile(
 )
 _FROM_END = re.compile(r"倒数第([一二三四五六七八九十\d]+)(?:个|项|条)?")
 _BARE_SECTION = re.compile(r"(?<![章])第([一二三四五六七八九十\d]+)节")
-_ITEM = re.compile(r"第([一二三四五六七八九十\d]+)(项|条|个|点|类|大类|方面)")
+_ITEM = re.compile(
+    r"(?:排|排在|位列)?第([一二三四五六七八九十\d]+)(?:的那?|那)?(项|条|个|点|类|大类|方面|位)"
+)
 _CN_LIST = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]\s*([^；;。\n（(]+)")
 _COLON_LIST = re.compile(r"[：:]\s*([^：:。；;\n（(]+、[^：:。；;\n（(]+)")
 _LIST_LINE = re.compile(r"(?:^|[\s；;，,：:])(\d+)[.．、]\s*([^；;\n。]+)")
@@ -51,6 +54,7 @@ _PRONOUN_INSIDE = re.compile(
 )
 _SEVERAL = re.compile(r"(前|最后|后)([两二三四五六七八九\d])(?:个|项|条)的?")
 _PLACE = re.compile(r"第[一二三四五六七八九十\d]+[章节]|专栏\s*\d+")
+_NAME = 16  # characters: a longer piece of a 、-separated sentence is a clause, not a listed name
 _BACKREF = re.compile(r"(刚才|上面|前面|之前|上述|你说的|提到的|说的)")
 
 
@@ -140,6 +144,11 @@ def list_items(answer: str) -> list[str]:
         listed = [x.strip(" “”「」") for x in re.split(r"[、，,]", colon.group(1)) if x.strip()]
         if len(listed) >= 2:
             return listed
+    # an answer that is a list of names and nothing else: "安全保障、产业发展、科技创新。[box12]"
+    first = re.split(r"[。；;\n]", re.sub(r"\[[^\]]*\]|（[^）]*）", "", answer), maxsplit=1)[0]
+    listed = [x.strip(" “”「」") for x in first.split("、")]
+    if len(listed) >= 3 and all(0 < len(x) <= _NAME for x in listed):
+        return listed
     return []
 
 

@@ -34,6 +34,7 @@ _PROGRAMME = re.compile(r"实施[^，。；、]{2,24}?(?:行动|工程|计划)")
 _FIGURE = re.compile(r"\d[\d.]*\s*(?:%|[^\d\s，。；、．.%（）()“”])")  # a number with its unit
 _INLINE_ITEM = re.compile(r"(?:^|[；;。：:]\s*)(\d+)[.．]\s*([^；;。]+)")
 _INLINE_GROUP = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([^。；：:]{1,12})[。：:]\s*\d+[.．]")
+_SUBJECT_RUN = 16  # characters: a longer run of subject words is a clause, not a name
 _SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
 _CN_NUMBERED = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 _ITEM_NUMBER = re.compile(r"^\s*(?:[（(]([一二三四五六七八九十]+)[）)]|(\d+)[.．、])")
@@ -190,12 +191,22 @@ class PlanModel:
     def subject_of(self, question: str) -> str:
         """What a question is about, to stand in for a pronoun: a named thing, an indicator or its terms."""
         from ..query import content_terms
+        from .compose.common import subject_runs
 
         terms = content_terms(question, self.tokenizer)
         found = self.find_entities(question)
         if found:
-            # the question's own wording when it is longer (金普新区 for the entity 金普)
-            return next((t for t in terms if found[0].name in t), found[0].name)
+            # the question's own wording around it when longer: 金普新区 for the entity 金普,
+            # 沈阳浑南科技城 (the run of subject words naming it) for the city 沈阳
+            key = match_key(found[0].name)
+            run = next(
+                ("".join(r) for r, _ in subject_runs(question, self) if key in match_key("".join(r))), ""
+            )
+            return (
+                run
+                if 0 < len(run) <= _SUBJECT_RUN
+                else next((t for t in terms if found[0].name in t), found[0].name)
+            )
         key = match_key(question)
         rows = [r.full_name for r in self.doc.indicators if match_key(r.name) in key]
         if rows:  # all the rows it names: "森林覆盖率和优良水体比例…" then "哪个是约束性"

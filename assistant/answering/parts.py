@@ -16,6 +16,7 @@ _SPLIT = re.compile(r"(?<=[？?；;])|(?<=。)(?=.*[？?])")
 _LABEL = re.compile(r"^([^：:]{2,40})[：:](?=.)")
 _NUMERIC = ("m", "t", "q", "x", "u")  # numerals, times, measure words, punctuation, particles
 _PREDICATE = ("v", "d", "p", "r", "c")  # verbs (not verbal nouns), adverbs, prepositions, pronouns
+_YEAR = re.compile(r"到?20\d\d\s*年(?:底|末)?")
 _MIN_PART = 4  # characters of a part that asks something on its own
 MAX_PARTS = 4
 
@@ -27,6 +28,15 @@ def split_parts(question: str) -> list[str]:
     if label and not _ASKS.search(label.group(1)):
         text = text[label.end() :]
     pieces = [p.strip(" ，,") for p in _SPLIT.split(text)]
+    clauses = [c for p in pieces for c in _clauses(p)]
+    if len(clauses) > len(pieces):
+        # "到2030年要新增多少平台、吸引多少团队": the year said once holds for every clause
+        year = _YEAR.search(clauses[0])
+        clauses = [
+            c if n == 0 or year is None or _YEAR.search(c) else year.group(0) + c
+            for n, c in enumerate(clauses)
+        ]
+    pieces = clauses
     parts = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and _ASKS.search(p)]
     if len(parts) < 2:
         # a remark after the one question ("…有哪些项目？我们要对照着报。") asks nothing
@@ -36,6 +46,24 @@ def split_parts(question: str) -> list[str]:
             return ["".join(whole[: asking[-1] + 1]).strip()]
         return [question]
     return parts[:MAX_PARTS]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """One sentence asking two things ("营收规模是多少、靠哪些城市？"): its clauses that each ask,
+    a clause that asks nothing joined to the one after it ("A、B的营收规模是多少")."""
+    chunks: list[str] = []
+    pending = ""
+    # only at 、: "有几节，分别叫什么" is one question (the second clause leans on the first's list)
+    for piece in re.split(r"(?<=、)", sentence):
+        pending += piece
+        if _ASKS.search(pending) and len(re.sub(r"[\W_]", "", pending)) >= _MIN_PART:
+            chunks.append(pending.strip(" 、，,"))
+            pending = ""
+    if pending and chunks:
+        chunks[-1] += pending  # a trailing remark belongs to the last question
+    elif pending:
+        chunks.append(pending)
+    return chunks if len(chunks) >= 2 else [sentence]
 
 
 def leans_on_previous(tagged: list[tuple[str, str]]) -> bool:
