@@ -31,7 +31,7 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
     hit_rank = ctx.hit_rank
     model = ctx.model
 
-    def score(s: Sentence) -> tuple[float, bool, bool, int]:
+    def score(s: Sentence) -> tuple[float, bool, int, bool]:
         # the places found for the whole question first: its frame (营商环境) picks among the topic's
         # many mentions (政务 is in every chapter); then a paragraph about the topic; then specifics
         near = hit_rank.get(s.location.id, 99) < _NEAR
