@@ -32,8 +32,8 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
     model = ctx.model
 
     def score(s: Sentence) -> tuple[float, bool, int, bool]:
-        # the places found for the whole question first: its frame (营商环境) picks among the topic's
-        # many mentions (政务 is in every chapter); then a paragraph about the topic; then specifics
+        # a paragraph about the topic first, then the sentence naming the most specific things, then
+        # the places found for the whole question (its frame, 营商环境, among 政务's many mentions)
         near = hit_rank.get(s.location.id, 99) < _NEAR
         led = all(k in s.lead_key for k in keys)
         return (share(s.key, s.lead_key), led, model.specificity(s), near)
