@@ -163,6 +163,18 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     if found is None:
         return None
     name, mentions = found
+    # an item's bare head ("7. 台安县。") says nothing its next sentence, labelled with it, does not
+    said = {(s.location.id, s.paragraph_index) for s in mentions if s.text != s.lead}
+    mentions = tuple(
+        s
+        for s in mentions
+        if not (
+            s.text == s.lead
+            and _NUMBERING.match(s.text)
+            and len(s.text) <= _HEAD
+            and (s.location.id, s.paragraph_index) in said
+        )
+    )
     # 专栏1 speaks in table rows: a row is shown as an indicator, its header and notes not at all
     rows = {id(s): r for s in mentions if s.location.id == "box1" and (r := indicator_row(s.key, ctx.model))}
     mentions = tuple(s for s in mentions if s.location.id != "box1" or id(s) in rows)
