@@ -157,16 +157,26 @@ class Vocabulary:
             return []
         options = [w for w in sounds_like if w != window and _close(w, window)]
         if len(window) == _PAIR:
-            straddles = self.is_word(left + window[0]) or self.is_word(window[1] + right)  # 五个|方面
-            if self.is_word(window) or straddles:
+            near, far = left[-1:], right[:1]
+            straddles = self.is_word(near + window[0]) or self.is_word(window[1] + far)  # 五个|方面
+            if straddles:
                 return []
             if any(g in self.plan_text for g in (left + window, window + right) if len(g) > _PAIR):
                 return []
+            # an everyday word (儿童进士) is a typo only when the fix reads on for two characters as the
+            # plan writes it (儿童近视); a pair that is no word needs one (老就小区 → 旧小)
+            reach = 2 if self.is_word(window) else 1
+            if reach == 2:  # a whole word misheard (进士 for 近视): both characters may differ
+                options = [w for w in sounds_like if w != window]
             options = [
                 w
                 for w in options
                 if _tones(w) == _tones(window)
-                and any(g in self.plan_text for g in (left + w, w + right) if len(g) > _PAIR)
+                and any(
+                    g in self.plan_text
+                    for g in (left[-reach:] + w, w + right[:reach])
+                    if len(g) >= _PAIR + reach
+                )
             ]
         return options
 
@@ -180,7 +190,7 @@ class Vocabulary:
                 i = 0
                 while i + size <= len(fixed):
                     window = fixed[i : i + size]
-                    left, right = fixed[i - 1 : i] if i else "", fixed[i + size : i + size + 1]
+                    left, right = fixed[max(0, i - 2) : i], fixed[i + size : i + size + 2]
                     options = self._options(window, sounds[i : i + size], left, right)
                     if len(options) == 1:
                         fixed = fixed[:i] + options[0] + fixed[i + size :]
