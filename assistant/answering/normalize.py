@@ -183,6 +183,7 @@ class Vocabulary:
     def correct(self, text: str) -> str:
         """Replace stretches absent from the plan that sound like exactly one plan word."""
         out = text
+        fixes: dict[str, str] = {}
         for run in _HAN_RUN.finditer(text):
             segment = run.group(0)
             fixed, sounds = segment, lazy_pinyin(segment)  # one syllable per character
@@ -193,12 +194,17 @@ class Vocabulary:
                     left, right = fixed[max(0, i - 2) : i], fixed[i + size : i + size + 2]
                     options = self._options(window, sounds[i : i + size], left, right)
                     if len(options) == 1:
+                        fixes.update([_slip(window, options[0])])
                         fixed = fixed[:i] + options[0] + fixed[i + size :]
                         i += size
                         continue
                     i += 1
             if fixed != segment:
                 out = out.replace(segment, fixed, 1)
+        # the same slip made twice is the same word ("便宜点的拖育 普惠拖育": the second reads on as
+        # the plan writes it, so both are 托育)
+        for wrong, right in fixes.items():
+            out = out.replace(wrong, right)
         return out
 
     def expand_abbreviations(self, text: str) -> str:
@@ -216,6 +222,15 @@ class Vocabulary:
                 text = text[:at] + full + text[at + len(short) :]
                 at = text.find(short, at + len(full))
         return text
+
+
+def _slip(wrong: str, right: str) -> tuple[str, str]:
+    """The word a correction changed, at least two characters (普惠拖育 → 普惠托育: 拖育 → 托育)."""
+    while len(wrong) > _PAIR and wrong[0] == right[0]:
+        wrong, right = wrong[1:], right[1:]
+    while len(wrong) > _PAIR and wrong[-1] == right[-1]:
+        wrong, right = wrong[:-1], right[:-1]
+    return wrong, right
 
 
 def _in_order(short: str, word: str) -> bool:
