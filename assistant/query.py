@@ -224,11 +224,14 @@ def location_refs(text: str, doc: Document) -> list[str]:
 
 # who is in charge: the plan assigns tasks, it seldom names who carries them out
 _AGENT_ASKED = re.compile(
-    r"谁(来)?(负责|牵头|主管|管)|由谁|负责人|哪个(部门|单位|厅|局|机构|处室)|哪些(部门|单位)(负责|牵头)|牵头(单位|部门)|主管部门"
+    r"谁(来)?(负责|牵头|主管|管)|由谁|负责人|哪位|分管|哪个(部门|单位|厅|局|机构|处室)|哪些(部门|单位)(负责|牵头)"
+    r"|牵头(单位|部门)|主管部门"
 )
 
 
-_AGENT_WORDS = re.compile(r"(由|哪个|哪些)?(厅局|厅|局|部门|单位)?(牵头|负责|主管|是谁|谁)")
+_AGENT_WORDS = re.compile(
+    r"(由|哪个|哪些|哪位)?(厅局|厅|局|部门|单位|副省长|省长|领导)?(牵头|负责|主管|分管|是谁|谁)的?"
+)
 
 
 def asked_unit(text: str) -> str | None:

@@ -156,11 +156,10 @@ class Vocabulary:
         if not sounds_like or window in self.plan_text:
             return []
         options = [w for w in sounds_like if w != window and _close(w, window)]
+        near, far = left[-1:], right[:1]
+        if (near and self.is_word(near + window[0])) or (far and self.is_word(window[-1] + far)):
+            return []  # the stretch cuts a word of the question in two: 五个|方面, 所有|指令
         if len(window) == _PAIR:
-            near, far = left[-1:], right[:1]
-            straddles = self.is_word(near + window[0]) or self.is_word(window[1] + far)  # 五个|方面
-            if straddles:
-                return []
             if any(g in self.plan_text for g in (left + window, window + right) if len(g) > _PAIR):
                 return []
             # an everyday word (儿童进士) is a typo only when the fix reads on for two characters as the

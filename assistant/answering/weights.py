@@ -25,6 +25,9 @@ MIN_SHARE = 0.25
 MIN_Z = 6.0
 # ... or both, more weakly: some shared subject term and a clear lead in meaning.
 WEAK_Z = 3.9
+# ... or, for a question in everyday words the plan never writes (孩子才两岁没人看…托育), this share
+# of its words the plan does write, one of them specific (托育), with some lead in meaning.
+PLAN_WORDS_Z = 1.0
 
 # A named thing must appear in this many places before "都有什么" means everything about it.
 SPREAD = 3

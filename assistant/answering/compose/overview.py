@@ -15,12 +15,13 @@ from ...extractive import Sentence, split_sentences
 from ...normalize import match_key
 from ..intent import Request
 from ..lexicon import lexicon
-from ..weights import MIN_SHARE, MIN_Z, WEAK_Z
+from ..weights import MIN_SHARE, MIN_Z, PLAN_WORDS_Z, WEAK_Z
 from .common import Context, Draft, cite_sentences, subject_runs
 
 _LINES = 3
 _PHRASE = 4  # characters: a phrase of two words this long is the asker's subject, not chance
 _SENTENCES = 2  # besides the lead, per paragraph
+_RARE = 4.5  # idf of a question word specific enough that every paragraph naming it is a candidate
 
 
 def _bigrams(key: str) -> set[str]:
@@ -43,6 +44,11 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         if not any(t in w for w in lexicon().overview)  # 怎么办 frames the question, it is no subject
     ]
     total = sum(w for w, _ in weighted) or 1.0
+    # words the plan never writes (孩子, 便宜, 咋整) can be matched by nothing: for a question that
+    # also names something specific the plan writes (托育), the share counts the plan's words only
+    in_plan = [(w, alts) for w, alts in weighted if any(a and a in model.plan_key for a in alts)]
+    plan_total = sum(w for w, _ in in_plan) or 1.0
+    specific = [alts for w, alts in in_plan if w >= _RARE]
     terms = [alts[0] for w, alts in weighted if w > 1.0]
     qgrams = _bigrams(match_key(req.text))
     # the asker's own phrases the plan writes word for word ("沈阳片区", two words of the question
@@ -54,6 +60,12 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
     phrases = [p for p in joined if len(p) >= _PHRASE and p in model.plan_key]
     if phrases:
         candidates |= {where for where, key in model.paragraph_keys.items() if any(k in key for k in phrases)}
+    # the paragraphs naming the question's most specific word the plan uses (托育 in "孩子才两岁没人看
+    # 有没有便宜点的托育"), which the retrieval of a long everyday question may rank low
+    own = [alts[0] for w, alts in weighted if alts[0] in model.plan_key]
+    rarest = max(own, key=model.extractor.idf, default=None)
+    if rarest is not None and model.extractor.idf(rarest) >= _RARE:
+        candidates |= {where for where, key in model.paragraph_keys.items() if rarest in key}
     values = np.fromiter(dense.values(), dtype=float) if dense else np.zeros(1)
     mean, std = float(values.mean()), float(values.std()) or 1.0
 
@@ -65,6 +77,12 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         key = match_key(text)
         return sum(w for w, alts in weighted if any(a and a in key for a in alts)) / total
 
+    def plan_share(text: str) -> float:
+        key = match_key(text)
+        if not any(a and a in key for alts in specific for a in alts):
+            return 0.0
+        return sum(w for w, alts in in_plan if any(a and a in key for a in alts)) / plan_total
+
     def phrase_hits(text: str) -> int:
         key = match_key(text)
         return sum(1 for k in phrases if k in key)
@@ -73,7 +91,12 @@ def compose(req: Request, ctx: Context, lines: int = _LINES) -> Draft | None:
         z = (dense.get(key, mean) - mean) / std
         text = doc[key[0]].paragraphs[key[1]].text
         shared = share(text)
-        return z >= MIN_Z or shared >= MIN_SHARE or (shared > 0 and z >= WEAK_Z)
+        return (
+            z >= MIN_Z
+            or shared >= MIN_SHARE
+            or (shared > 0 and z >= WEAK_Z)
+            or (plan_share(text) >= MIN_SHARE and z >= PLAN_WORDS_Z)
+        )
 
     def _z(key: tuple[str, int]) -> float:
         return (dense.get(key, mean) - mean) / std
