@@ -131,7 +131,8 @@ def subject_runs(text: str, model: PlanModel) -> list[tuple[list[str], str]]:
 
 def joined(gap: str) -> bool:
     """The words between two subjects join them into a list ("、", "和", "，以及", "建设和")."""
-    return any(j in gap for j in JOINS) and not re.search(r"[?？。；;:：!！]", gap)
+    # "…项目库，规划里和地震…": naming the plan starts what is asked, it joins nothing to it
+    return any(j in gap for j in JOINS) and not re.search(r"[?？。；;:：!！]|规划|纲要", gap)
 
 
 def enumeration(text: str, model: PlanModel) -> list[list[str]]:
