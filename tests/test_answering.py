@@ -596,3 +596,14 @@ def test_a_pronoun_stands_for_the_whole_name_asked_about(assistant: Assistant) -
 def test_two_asks_in_one_sentence_are_both_answered(assistant: Assistant) -> None:
     a = _ask(assistant, "船舶与海工装备产业集群2030年营收规模是多少、依托哪些城市？")
     assert "1500亿元" in strip_ws(a.text) and "葫芦岛" in a.text
+
+
+def test_projects_about_a_topic_are_listed_from_every_box(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划里和地震、防震减灾直接相关的项目有哪几个？")
+    assert "共4项" in a.text and "地震灾害风险综合防治能力提升工程" in a.text
+    assert set(a.cited_locations) == {"box39"}
+
+
+def test_projects_of_a_box_named_by_its_title_stay_that_box(assistant: Assistant) -> None:
+    a = _ask(assistant, "交通方面有哪些重大项目？")
+    assert "专栏25" in a.text and "直接相关的项目" not in a.text

@@ -19,7 +19,7 @@ from ...policy import PolicyMatcher
 from ..intent import Intent, Request
 from ..lexicon import lexicon, names_asker, plan_terms_for
 from ..model import Item
-from . import about, aspects, enterprise, indicator_table, outline, overview, structure, targets
+from . import about, aspects, enterprise, indicator_table, outline, overview, projects, structure, targets
 from .common import Context, Draft, cite
 
 __all__ = ["Context", "Draft", "combine", "compose"]
@@ -37,6 +37,10 @@ def compose(
         listed = aspects.compose(req, ctx)  # "社会救助、儿童福利、殡葬…方面的任务": each topic
         if listed is not None:
             return listed
+        if _box_by_title(req, ctx) is None:  # "交通方面有哪些重大项目" is 专栏25 as a whole
+            found = projects.compose(req, ctx)  # "和地震相关的项目有哪几个": every box item naming it
+            if found is not None:
+                return found
     special = {
         Intent.STRUCTURE: lambda: structure.compose(req, ctx),
         Intent.OUTLINE: lambda: outline.compose(req, ctx),
