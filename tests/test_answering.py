@@ -607,3 +607,13 @@ def test_projects_about_a_topic_are_listed_from_every_box(assistant: Assistant) 
 def test_projects_of_a_box_named_by_its_title_stay_that_box(assistant: Assistant) -> None:
     a = _ask(assistant, "交通方面有哪些重大项目？")
     assert "专栏25" in a.text and "直接相关的项目" not in a.text
+
+
+def test_listed_subjects_without_a_figure_get_none_borrowed(assistant: Assistant) -> None:
+    a = _ask(assistant, "我们交通厅要报：2030年高速公路里程、铁路营业里程、民航旅客吞吐量目标分别是多少？")
+    assert "营业收入" not in a.text and "100 家" not in a.text
+
+
+def test_targets_of_two_things_named_together_say_which_has_none(assistant: Assistant) -> None:
+    a = _ask(assistant, "住建厅要报的城镇老旧小区改造和保障性住房的目标是多少？")
+    assert "2000" in a.text and "没有找到「保障性住房」的量化目标" in a.text

@@ -149,7 +149,7 @@ def understand(text: str, model: PlanModel) -> Request:
         return Request(text, Intent.ABOUT, q, entities)  # 金普新区有什么定位和目标
     if says and not _SEVERAL_FIGURES.search(text):
         return Request(text, Intent.ABOUT, q, entities)  # 关于职业教育，规划一共说了些什么
-    if has_any(text, lex.targets) or _SEVERAL_FIGURES.search(text):
+    if has_any(text, lex.targets) or _SEVERAL_FIGURES.search(text) or _figures_of_several(text, model):
         return Request(text, Intent.TARGETS, q, entities)
     if q.kind in ("figure", "when", "where") or q.unit:
         return Request(
@@ -181,6 +181,16 @@ _SEVERAL_FIGURES = re.compile(
     r"|(目标|指标).{0,4}分别(是|怎么|如何|定)"  # A目标和B目标分别是什么 / 是怎么定的
     r"|[^、，,：:]{2,}、[^、，,]{2,}.{0,12}(这几个|这些|几项)?(指标|目标)(是|有)?(多少|什么)?[？?]?$"  # A、B、C这几个指标的目标
 )
+
+
+_TARGET_ASKED = re.compile(r"(目标|指标)(值)?(分别|各)?(是|为|要|定了|达到)?(多少|什么)")
+
+
+def _figures_of_several(text: str, model: PlanModel) -> bool:
+    """ "城镇老旧小区改造和保障性住房的目标是多少": the targets of two or more things named together."""
+    from .compose.common import enumeration  # the composers build on this module
+
+    return bool(_TARGET_ASKED.search(text)) and len(enumeration(text, model)) >= 2
 
 
 def main_entity(entities: tuple[Entity, ...]) -> Entity | None:

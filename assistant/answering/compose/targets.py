@@ -28,6 +28,7 @@ _FIGURE = re.compile(
     r"(?:百|千|万)亿|\d[\d.]*\s*(?:万亿元|亿元|万元|%|万千瓦|千瓦|万吨|万人|万亩|亿立方米|个|家|项|所|座|公里|条|人|岁|年|倍|个百分点|万|亿)"
 )
 _MAX_SENTENCES = 8
+_MANY = 3  # things named in a row: a list of subjects, each with its own figure or none
 _ANCHOR = 4.0  # idf of a question word specific enough that the targets shown must name it
 _SHORT_HEAD = 16  # characters: a lead this short is an item's head
 _LIST_NUMBER = re.compile(r"(^|[；;。：:])\s*\d+[.．、]\s*")
@@ -86,7 +87,7 @@ def _head_of(s: Sentence) -> str:
     return match_key(_ITEM_NUMBER.sub("", s.lead).rstrip("。；;：:"))
 
 
-def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence]] | None:
+def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence], list[str]] | None:
     """For a question naming its subjects one after another, the best 专栏1 row or target
     sentence for each: the one covering most of the subject's words (weighted by how specific
     they are), if it covers at least MIN_COVERAGE of them."""
@@ -97,6 +98,7 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
     targets = [s for s in model.sentences if s.location.id not in ("box1", "ch1.s1") and is_target(s)]
     scorers = []
     names: list[str] = []
+    sizes: list[int] = []  # words of each subject, the plan's or not
     for words in listed:
         # words the plan never uses (控制目标) can be matched by nothing: they do not count
         keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
@@ -104,6 +106,7 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
             weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
             scorers.append(_Share(weight, sum(weight.values())))
             names.append("".join(words))
+            sizes.append(len([w for w in words if len(w) >= 2]))
     # the rows go to the things they fit best first ("能耗降低和二氧化碳排放降低": the second
     # fits its row wholly, so the first gets the other row, not the same one again)
     indicators = model.doc.indicators
@@ -124,6 +127,7 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
     # places listed ("丹东、沈阳的商业航天产业产值") say where, not what: a sentence must also state
     # what was asked of them (not 丹东's gold base for being in 丹东)
     places = bool(measure.weight) and all(_is_place("".join(words), model) for words in listed)
+    found: set[int] = set()
     for n, sc in enumerate(scorers):
         if n in taken:
             continue
@@ -139,12 +143,16 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
         if (
             ranked
             and sc(ranked[0].key, ranked[0].lead_key) >= MIN_COVERAGE
+            # and at least half the subject's words, as asked: 营业 alone is no 铁路营业里程
+            and 2 * sum(1 for k in sc.weight if k in ranked[0].key or k in ranked[0].lead_key) >= sizes[n]
             and (not places or measure(ranked[0].key, ranked[0].lead_key) >= NEAR_COVERAGE)
             and ranked[0] not in chosen
         ):
             chosen.append(ranked[0])
+            found.add(n)
     rows.sort(key=model.doc.indicators.index)
-    return (rows, chosen) if rows or chosen else None
+    unmatched = [names[n] for n in range(len(scorers)) if n not in taken and n not in found]
+    return (rows, chosen, unmatched) if rows or chosen else None
 
 
 def _is_place(name: str, model: PlanModel) -> bool:
@@ -218,8 +226,11 @@ def compose(req: Request, ctx: Context) -> Draft | None:
             chosen.append(s)
     chosen = chosen[:_MAX_SENTENCES]
     listed = _listed(req, ctx)
+    unmatched: list[str] = []
     if listed is not None:  # "A、B和C各是多少": one figure for each thing named, nothing else
-        rows, chosen = listed
+        rows, chosen, unmatched = listed
+    elif len(enumeration(req.text, model)) >= _MANY:
+        return None  # things named one by one, none of them with a figure: no one else's figures
     elif not has_any(req.text, lexicon().targets) and not _anchored(req, rows, chosen, ctx):
         return None  # one figure asked ("…的产值目标是多少"), and none shown is of its subject
     if not rows and not chosen:
@@ -241,4 +252,6 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         citations += [
             cite(s.location, s.lead) for s in chosen if s.lead != s.text and s.lead_key not in s.key
         ]
+    if unmatched:  # said, so that a missing figure is not read as forgotten
+        parts.append("规划纲要中没有找到" + "、".join(f"「{u}」" for u in unmatched) + "的量化目标。")
     return Draft("targets", False, "\n\n".join(parts), tuple(citations), TABLE_YEARS if rows else ())
