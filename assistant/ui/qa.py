@@ -12,7 +12,8 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -172,22 +173,30 @@ def mode_html(generator: str) -> str:
     )
 
 
-def coalesce(pieces: Iterable[str | Answer], gap: float = STREAM_GAP) -> Iterator[tuple[str, Answer | None]]:
+def coalesce(
+    pieces: Iterable[str | Answer], gap: float = STREAM_GAP
+) -> Generator[tuple[str, Answer | None], None, None]:
     """The text so far, at most every ``gap`` seconds while it really arrives in pieces (an LLM's
     reply), then the verified Answer; pieces that are ready at once (an offline answer, composed
-    whole) give no partial update, only the Answer."""
+    whole) give no partial update, only the Answer. ``pieces`` is closed when this ends or is
+    closed (its generation slot goes back: see :meth:`GenerationLimiter.stream`)."""
     text, shown = "", ""
     last = time.monotonic()
-    for piece in pieces:
-        if isinstance(piece, Answer):
-            yield piece.text or text, piece
-            return
-        text += piece
-        now = time.monotonic()
-        if now - last >= gap and text != shown:
-            shown, last = text, now
-            yield text, None
-    yield text, None
+    try:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                yield piece.text or text, piece
+                return
+            text += piece
+            now = time.monotonic()
+            if now - last >= gap and text != shown:
+                shown, last = text, now
+                yield text, None
+        yield text, None
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 # --------------------------------------------------------------------------- conversations (browser)
@@ -352,9 +361,11 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
             history = history_of(earlier, a.settings.max_history_turns, a.settings.max_message_chars)
             final: Answer | None = None
             text = ""
-            for text, final in coalesce(a.ask_stream(q, history)):
-                if final is None:
-                    yield {chatbot: [*asked, {"role": "assistant", "content": md_escape(text)}]}
+            # closed when this handler is (停止, a client that went away): its generation slot goes back
+            with closing(coalesce(a.ask_stream(q, history))) as shown_text:
+                for text, final in shown_text:
+                    if final is None:
+                        yield {chatbot: [*asked, {"role": "assistant", "content": md_escape(text)}]}
         except InputError as exc:
             warn(str(exc))
             yield {chatbot: chat_messages(earlier), question: q, pending: "", **idle}
