@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -302,51 +302,100 @@ def test_no_english_in_any_tab(driver: WebDriver, live_server: str, size: tuple[
     )
 
 
-CONTRAST = """
-const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+LOW_CONTRAST = """
+// Every visible text inside the elements arguments[0] selects whose contrast with its background is below
+// arguments[1] (WCAG: relative luminances of the text and of its backgrounds composited from the page
+// down); a textarea's placeholder counts as its text. Returns {low: [{where, text, ratio}], checked}.
+const parse = (c) => { const m = (c.match(/[\\d.]+/g) || []).map(Number); if (m.length === 3) { m.push(1); } return m; };
+const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
 const lum = ([r, g, b]) => {
   const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
   return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
 };
 const background = (el) => {
-  for (let e = el; e; e = e.parentElement) {
+  const chain = [];
+  for (let e = el; e; e = e.parentElement) { chain.unshift(e); }
+  let bg = [255, 255, 255, 1];
+  for (const e of chain) {
     const c = parse(getComputedStyle(e).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { return c.slice(0, 3); }
+    if (c[3] > 0) { bg = over(c, bg); }
   }
-  return [255, 255, 255];
+  return bg;
 };
-const el = document.querySelector(arguments[0]);
-if (!el) { return null; }
-const style = arguments[1] ? getComputedStyle(el, arguments[1]) : getComputedStyle(el);
-const fg = parse(style.color).slice(0, 3);
-const [a, b] = [lum(fg), lum(background(el))].sort((x, y) => y - x);
-return (a + 0.05) / (b + 0.05);
+const ratio = (el, pseudo) => {
+  const bg = background(el);
+  const fg = over(parse(getComputedStyle(el, pseudo).color), bg);
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+};
+const visible = (e) => {  // on screen (screen-reader-only text is a 1px box)
+  const r = e.getBoundingClientRect();
+  return r.width > 1 && r.height > 1 && getComputedStyle(e).visibility !== 'hidden';
+};
+const low = [];
+let checked = 0;
+for (const root of document.querySelectorAll(arguments[0])) {
+  for (const e of [root, ...root.querySelectorAll('*')]) {
+    if (!visible(e) || e.closest('svg, style, script, .copy-src')) { continue; }
+    const own = [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('').trim();
+    const placeholder = e.tagName === 'TEXTAREA' && !e.value ? e.placeholder : '';
+    if (!own && !placeholder) { continue; }
+    const r = ratio(e, placeholder ? '::placeholder' : null);
+    checked += 1;
+    if (r < arguments[1]) {
+      low.push({where: e.tagName.toLowerCase() + '.' + e.className, text: (own || placeholder).slice(0, 20),
+                ratio: Math.round(r * 100) / 100});
+    }
+  }
+}
+return {low: low, checked: checked};
 """
 
 
-def _contrast(driver: WebDriver, selector: str, pseudo: str = "") -> float:
-    ratio = driver.execute_script(CONTRAST, selector, pseudo or None)
-    assert ratio is not None, f"{selector} is not on the page"
-    return float(ratio)
+def _low_contrast(driver: WebDriver, selectors: str, minimum: float = 4.5) -> list[dict[str, Any]]:
+    """Text below ``minimum`` contrast inside ``selectors`` (each of which must show some text)."""
+    for selector in selectors.split(","):
+        found = driver.execute_script(LOW_CONTRAST, selector.strip(), minimum)
+        assert found["checked"], f"no visible text in {selector}"
+    return list(driver.execute_script(LOW_CONTRAST, selectors, minimum)["low"])
 
 
-def test_notes_and_placeholders_have_enough_contrast(page: WebDriver) -> None:
-    ask(page, Q)
-    checks: Sequence[tuple[str, str]] = [
-        ("#app-title .subtitle", ""),
-        ("#question textarea", "::placeholder"),
-        ("#mode-badge .mode-note", ""),
-        ("#citation-chips .chips-label", ""),
-        ("#section-panel .loc-id", ""),
-    ]
-    low = {sel + pseudo: round(_contrast(page, sel, pseudo), 2) for sel, pseudo in checks}
-    _tab(page, "企业政策匹配")
-    wait(page).until(lambda d: d.find_element(By.ID, "policy-report").is_displayed())
-    low["#policy-report .panel-empty"] = round(_contrast(page, "#policy-report .panel-empty"), 2)
-    low["#policy-description::placeholder"] = round(
-        _contrast(page, "#policy-description textarea", "::placeholder"), 2
+@pytest.mark.parametrize(
+    ("theme", "size"),
+    [("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE), ("dark", PHONE)],
+    ids=["light-desktop", "dark-desktop", "light-phone", "dark-phone"],
+)
+def test_text_has_enough_contrast_in_the_light_and_the_dark_theme(
+    driver: WebDriver, live_server: str, theme: str, size: tuple[int, int]
+) -> None:
+    """Gradio's dark theme (?__theme=dark, or a system that prefers dark) with the UI's own colours: the
+    subtitle, the placeholders, the mode, the 引用 lists, the chips, the side panel (the outline, then a
+    cited location with its quotes marked) and the policy tab's panels, every text at 4.5:1 or more."""
+    viewport(driver, *size)
+    shots.open_fresh(driver, f"{live_server}/?__theme={theme}")
+    dark = driver.execute_script("return document.body.classList.contains('dark')")
+    assert dark == (theme == "dark")
+    chapter = driver.find_elements(By.CSS_SELECTOR, "#section-panel details.outline-chapter")[0]
+    chapter.find_element(By.TAG_NAME, "summary").click()  # its sections, and its 专栏 in another colour
+    assert chapter.find_elements(By.CSS_SELECTOR, ".outline-item.box")
+    low = _low_contrast(
+        driver, "#app-title, #mode-badge, #chatbot, #question, #section-panel, #conv-list, #examples"
     )
-    assert all(r >= 4.5 for r in low.values()), low
+    ask(driver, Q)
+    ask(driver, "这一节还讲了什么？")  # its chip carries a count (5 段)
+    for answer in _bots(driver):  # the 引用 lists, open (a click in an answer selects it: the last one last)
+        answer.find_element(By.CSS_SELECTOR, "details.cites summary").click()
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#citation-chips .chip-count"))
+    low += _low_contrast(driver, "#chatbot .cites, #citation-chips")
+    _chips(driver)[0].click()
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#section-panel mark")) == 5)
+    low += _low_contrast(driver, "#section-panel .panel-head, #section-panel .quote, #section-panel p")
+    _tab(driver, "企业政策匹配")
+    wait(driver).until(lambda d: _shown(d, "policy-report"))
+    low += _low_contrast(
+        driver, "#policy-report .panel-empty, #policy-panel .panel-empty, #policy-description"
+    )
+    assert not low, f"{theme}: text below 4.5:1: {low}"
 
 
 EMOJI = "[\\u{1F300}-\\u{1FAFF}\\u{2600}-\\u{27BF}\\u{1F000}-\\u{1F2FF}]"
