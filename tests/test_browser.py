@@ -202,6 +202,76 @@ def test_regenerate_replaces_the_answer(page: WebDriver) -> None:
     assert page.execute_script(BOT_TEXTS) == before
 
 
+CONV_LIST = """
+// The conversation list as a user sees it: how much of the chosen entry the box shows, whether its text
+// stops before the arrow, its label's lines, the boxes around it, and the open list's entries.
+const lines = (el) => {  // line boxes of an element's text (pieces of one line are within a few pixels)
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top).sort((a, b) => a - b);
+  return tops.filter((t, i) => i === 0 || t - tops[i - 1] > 6).length;
+};
+const rect = (el) => { const r = el.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+const box = document.querySelector('#conv-list');
+const input = box.querySelector('input');
+const style = getComputedStyle(input);
+const ctx = document.createElement('canvas').getContext('2d');
+ctx.font = style.font;
+const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+let shown = 0;
+while (shown < input.value.length && ctx.measureText(input.value.slice(0, shown + 1)).width <= room) { shown += 1; }
+const label = box.querySelector('[data-testid="block-info"]');
+const options = [...document.querySelectorAll('#conv-list [role="option"]')].map((o) => ({
+  text: o.innerText.trim(), lines: lines(o), clipped: o.scrollWidth > o.clientWidth + 1, ...rect(o)}));
+return {
+  value: input.value, shown: shown, textRight: input.getBoundingClientRect().right - parseFloat(style.paddingRight),
+  arrowLeft: box.querySelector('.icon-wrap').getBoundingClientRect().left,
+  label: label.innerText.trim(), labelLines: lines(label), labelClipped: label.scrollWidth > label.clientWidth + 1,
+  boxes: ['conv-list', 'new-chat-btn', 'mode-badge', 'chatbot'].map((id) => rect(document.getElementById(id))),
+  options: options, width: window.innerWidth,
+};
+"""
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1 and (
+        min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1
+    )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_conversation_list_is_readable(
+    driver: WebDriver, live_server: str, size: tuple[int, int]
+) -> None:
+    """历史对话: the chosen entry and every entry of the open list readable, nothing on top of another."""
+    viewport(driver, *size)
+    shots.open_fresh(driver, live_server)
+    ask(driver, Q)
+    driver.find_element(By.ID, "new-chat-btn").click()
+    wait(driver).until(lambda d: not _bots(d))
+    long = "22个重点产业集群中，世界级产业集群有哪些？请详细说明一下"
+    ask(driver, long)
+    titles = [long[:23] + "…", Q]  # an entry is its first question (up to 24 characters) and its time
+    seen = driver.execute_script(CONV_LIST)
+    assert seen["value"].startswith(titles[0]) and seen["label"] == "历史对话（保存在本浏览器）"
+    # the box shows the whole entry on a desktop, at least 16 characters of it on a phone
+    assert seen["shown"] >= (len(seen["value"]) if size == DESKTOP else 16), seen
+    assert seen["textRight"] <= seen["arrowLeft"] + 0.5, "the entry runs under the arrow"
+    assert seen["labelLines"] == 1 and not seen["labelClipped"]
+    boxes = seen["boxes"]
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]), boxes
+    driver.find_element(By.CSS_SELECTOR, "#conv-list input").click()
+    wait(driver).until(lambda d: len(d.execute_script(CONV_LIST)["options"]) == 2)
+    options = driver.execute_script(CONV_LIST)["options"]
+    for option, title in zip(options, titles, strict=True):
+        # the whole entry: its title and time on one line (desktop) or two (phone), inside the window
+        assert title in option["text"] and not option["clipped"], option
+        assert option["lines"] <= (1 if size == DESKTOP else 2), option
+        assert option["left"] >= 0 and option["right"] <= seen["width"], option
+        assert option["right"] - option["left"] >= 0.8 * (boxes[0]["right"] - boxes[0]["left"]), option
+    assert options[0]["bottom"] <= options[1]["top"] + 1, "entries overlap"
+
+
 def test_conversations_survive_a_reload_and_can_be_switched(page: WebDriver, live_server: str) -> None:
     ask(page, Q)
     page.get(live_server)

@@ -280,16 +280,15 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
             with gr.Row(elem_id="chat-bar", equal_height=True):
                 mode = gr.HTML("", elem_id="mode-badge", padding=False)
-                conv_list = gr.Dropdown(
-                    [],
-                    value=None,
-                    label="历史对话（保存在本浏览器）",
-                    elem_id="conv-list",
-                    scale=2,
-                    min_width=160,
-                    interactive=True,
-                )
                 new_btn = gr.Button("新对话", elem_id="new-chat-btn", size="sm", scale=0, min_width=80)
+            # the whole width of the chat column: an entry (its first question and time) stays readable
+            conv_list = gr.Dropdown(
+                [],
+                value=None,
+                label="历史对话（保存在本浏览器）",
+                elem_id="conv-list",
+                interactive=True,
+            )
             chatbot = gr.Chatbot(
                 label="对话",
                 show_label=False,
