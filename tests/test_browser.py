@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from assistant.config import Settings
@@ -72,6 +73,10 @@ def _shown(driver: WebDriver, elem_id: str) -> bool:
         return any(e.is_displayed() for e in driver.find_elements(By.ID, elem_id))
     except StaleElementReferenceException:  # replaced while we looked
         return False
+
+
+def _error_toasts(driver: WebDriver) -> list[str]:
+    return [t.text for t in driver.find_elements(By.CSS_SELECTOR, ".toast-body") if "错误" in t.text]
 
 
 def _message_buttons(driver: WebDriver, label: str) -> list[WebElement]:
@@ -171,15 +176,77 @@ def test_copy_gives_clean_text_with_sources(page: WebDriver, live_server: str) -
     assert not any(mark in text for mark in ("**", "`", "<", "\\"))
 
 
-def test_like_and_dislike_are_stored_as_feedback(page: WebDriver, http_settings: Settings) -> None:
-    question = "规划提出推动设立哪个国家公园？"
-    ask(page, question)
-    like, dislike = _message_buttons(page, "有帮助")[-1], _message_buttons(page, "没有帮助")[-1]
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_like_and_dislike_are_stored_as_feedback(
+    driver: WebDriver, live_server: str, http_settings: Settings, size: tuple[int, int]
+) -> None:
+    """The chatbot's own 有帮助/没有帮助 under each answer: stored by the feedback module (the SQLite file
+    under RAG_DATA_DIR that the admin export reads), with the question, the answer and its citations."""
+    viewport(driver, *size)
+    shots.open_fresh(driver, live_server)
+    store = FeedbackStore(http_settings.data_dir)
+    before = len(store.rows())
+    first, second = "规划提出推动设立哪个国家公园？", Q
+    ask(driver, first)
+    ask(driver, second)
+    assert len(_message_buttons(driver, "有帮助")) == len(_message_buttons(driver, "没有帮助")) == 2
+    like, dislike = _message_buttons(driver, "有帮助")[0], _message_buttons(driver, "没有帮助")[1]
     assert like.find_elements(By.TAG_NAME, "svg") and dislike.find_elements(By.TAG_NAME, "svg")
-    like.click()
-    wait(page).until(lambda d: "已记录反馈：有帮助" in d.find_element(By.TAG_NAME, "body").text)
-    rows = [r for r in FeedbackStore(http_settings.data_dir).rows() if r.question == question]
-    assert [(r.rating, r.source) for r in rows] == [("up", "ui")] and "ch" in rows[0].citations
+    like.click()  # the first answer helped
+    wait(driver).until(lambda d: "已记录反馈：有帮助" in d.find_element(By.TAG_NAME, "body").text)
+    dislike.click()  # the second did not
+    wait(driver).until(lambda d: "已记录反馈：没有帮助" in d.find_element(By.TAG_NAME, "body").text)
+    # each button says what was chosen
+    assert _message_buttons(driver, "已标记有帮助") and _message_buttons(driver, "已标记没有帮助")
+    rows = store.rows()[before:]
+    assert [(r.question, r.rating, r.source) for r in rows] == [(first, "up", "ui"), (second, "down", "ui")]
+    assert "70%" in rows[1].answer and "ch14.s2" in rows[1].citations
+    export = httpx.get(f"{live_server}/api/feedback.csv", timeout=10)  # this machine: no key needed
+    assert export.status_code == 200 and f"{rows[1].id},{rows[1].created_at},down,{second}" in export.text
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_clear_and_new_conversation(driver: WebDriver, live_server: str, size: tuple[int, int]) -> None:
+    """The chatbot's own 清除 and 新对话 both start an empty conversation; the old one stays in 历史对话
+    (also after a reload), and the next question starts a conversation of its own."""
+    viewport(driver, *size)
+    shots.open_fresh(driver, live_server)
+
+    def entries() -> list[str]:
+        stored = driver.execute_script(
+            "return JSON.stringify(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]))"
+        )
+        assert "plan-assistant-conversations" in stored  # kept in the browser (encrypted)
+        driver.find_element(By.CSS_SELECTOR, "#conv-list input").click()
+        options = wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conv-list [role='option']"))
+        labels = [o.get_attribute("aria-label") or o.text for o in options]
+        driver.find_element(By.CSS_SELECTOR, "#conv-list input").send_keys(Keys.ESCAPE)
+        return labels
+
+    def empty(d: WebDriver) -> bool:
+        return (
+            not _bots(d)
+            and not _chips(d)
+            and not d.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']")
+        )
+
+    ask(driver, Q)
+    assert _chips(driver)
+    clear = driver.find_element(By.CSS_SELECTOR, "#chatbot button[aria-label='清除']")
+    assert clear.find_elements(By.TAG_NAME, "svg")
+    clear.click()
+    wait(driver).until(empty)
+    assert driver.find_element(By.CSS_SELECTOR, "#conv-list input").get_attribute("value") == ""
+    driver.get(live_server)  # a reload keeps the empty conversation current and the old one listed
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#section-panel .outline-item"))
+    assert empty(driver)
+    assert [e.split(" · ")[0].strip() for e in entries()] == [Q]
+    ask(driver, "规划提出推动设立哪个国家公园？")
+    assert len(_bots(driver)) == 1  # its own conversation, not a follow-up of the cleared one
+    driver.find_element(By.ID, "new-chat-btn").click()
+    wait(driver).until(empty)
+    assert [e.split(" · ")[0].strip() for e in entries()] == ["规划提出推动设立哪个国家公园？", Q]
+    assert not _error_toasts(driver)  # closing the list without a choice changes nothing, quietly
 
 
 BOT_TEXTS = "return [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')].map((m) => m.innerText);"

@@ -411,7 +411,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         n = int(index) // 2
         if not earlier or not 0 <= n < len(earlier):
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         return {chips: chips_html(earlier, n), selected: n}
 
     def show_location(location: str, quote: str = "") -> str:
@@ -426,7 +426,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         location = str(getattr(evt, "location", ""))
         quotes = [str(q) for q in getattr(evt, "quotes", None) or [] if q]
         if not location:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         try:
             panel_html = section_html(get(), location, quotes, actions=BACK_TO_CHAT + BACK_TO_OUTLINE)
         except AssistantError as exc:
@@ -456,7 +456,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     def switch(convs_value: Any, cid: str | None) -> dict[Any, Any]:
         convs = conversations_of(convs_value)
         if not cid:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         found = find_conversation(convs, cid)
         convs["current"] = cid
         return {
