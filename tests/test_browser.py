@@ -8,18 +8,22 @@ Run with ``pytest -m browser``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import httpx
 import pytest
 
+from assistant.answers import Answer
 from assistant.config import Settings
 from assistant.facade import Assistant
 from assistant.feedback import FeedbackStore
+from assistant.limits import GenerationLimiter, LimitedAssistant
 from assistant.ui import screenshots as shots
 from tests.helpers import chromium, has_chromium, serve
 
@@ -721,18 +725,37 @@ def test_screenshots_go_to_a_temporary_folder(driver: WebDriver, live_server: st
 # --------------------------------------------------------------------------- stop (大模型模式, held back)
 
 
+REPLY = "根据第十四章第二节，到2030年，清洁能源装机占比达到70%。[1]"
+
+
 class HeldBack(Assistant):
-    """The real assistant whose answers wait until ``release`` is set (a slow LLM, without a network)."""
+    """The real assistant in 大模型模式: a fake chat model writes REPLY a character at a time (no network),
+    and an answer starts only once ``release`` is set. How each answer stream ended is logged: "answered"
+    (its checked Answer was taken) or "closed" (closed before that)."""
 
     release = threading.Event()
+    ended: ClassVar[list[str]] = []
 
     def ask_stream(self, question: str, history: Any = ()) -> Iterator[Any]:
         self.release.wait(20)
-        yield from super().ask_stream(question, history)
+        answered = False
+        try:
+            for piece in super().ask_stream(question, history):
+                answered = isinstance(piece, Answer)
+                yield piece
+        finally:
+            self.ended.append("answered" if answered else "closed")
+
+
+@dataclass
+class LLMServer:
+    url: str
+    limiter: GenerationLimiter
 
 
 @pytest.fixture(scope="module")
-def llm_server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def llm_server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMServer]:
+    """The UI as app.py wires it (answers through the generation slots), in 大模型模式."""
     import gradio as gr
     from fastapi import FastAPI
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -741,29 +764,68 @@ def llm_server(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -
     from assistant.ui import build_ui, mount_options
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("llm-ui"))
-    model = FakeListChatModel(responses=["规划未提及。"])
+    model = FakeListChatModel(responses=[REPLY], sleep=0.08)
     chain = AnswerChain.from_settings(settings, assistant.document, assistant.retriever, chat_model=model)
     held = HeldBack(settings, assistant.document, assistant.index, assistant.embedder, chain)
-    app = gr.mount_gradio_app(FastAPI(), build_ui(held), path="/", ssr_mode=False, **mount_options())
+    limiter = GenerationLimiter(max_concurrent=2, timeout=60, queue_timeout=5)
+    ui = build_ui(lambda: cast(Assistant, LimitedAssistant(held, limiter)))
+    app = gr.mount_gradio_app(FastAPI(), ui, path="/", ssr_mode=False, **mount_options())
     with serve(app) as url:
-        yield url
+        yield LLMServer(url, limiter)
     HeldBack.release.set()
+    limiter.close()
 
 
-def test_stop_in_llm_mode(driver: WebDriver, llm_server: str) -> None:
-    HeldBack.release.clear()
-    viewport(driver, *DESKTOP)
-    shots.open_fresh(driver, llm_server)
+def test_an_llm_answer_is_shown_as_it_arrives(
+    driver: WebDriver, llm_server: LLMServer, size: tuple[int, int]
+) -> None:
+    """大模型模式 says so, shows the reply as a draft while it is written, then the checked answer."""
+    HeldBack.release.set()
+    viewport(driver, *size)
+    shots.open_fresh(driver, llm_server.url)
     assert driver.find_element(By.CSS_SELECTOR, "#mode-badge .mode-name").text == "大模型模式"
+    assert "边生成边显示" in driver.find_element(By.CSS_SELECTOR, "#mode-badge .mode-note").text
+    driver.execute_script(
+        """window.__seen = [];
+        new MutationObserver(() => document.querySelectorAll('#chatbot [data-testid="bot"]')
+          .forEach((m) => window.__seen.push(m.innerText))).observe(
+            document.getElementById('chatbot'), {subtree: true, childList: true, characterData: true});"""
+    )
+    driver.find_element(By.CSS_SELECTOR, "#question textarea").send_keys(Q)
+    driver.find_element(By.ID, "send-btn").click()
+    wait(driver).until(lambda d: _bots(d) and "生成中" in _bots(d)[-1].text)
+    assert llm_server.limiter.running == 1  # between its pieces, the answer keeps its generation slot
+    wait(driver).until(lambda d: _shown(d, "send-btn"))
+    seen = list(dict.fromkeys(t for t in driver.execute_script("return window.__seen") if t.strip()))
+    drafts = [t.split("\n")[0] for t in seen if "生成中" in t]
+    # at least three growing drafts, each the start of the reply as written so far
+    assert len(set(drafts)) >= 3 and all(REPLY.startswith(d) for d in drafts), seen
+    assert all(len(a) <= len(b) for a, b in itertools.pairwise(drafts)) and len(drafts[0]) < len(REPLY)
+    final = _bots(driver)[-1].text
+    assert "70%" in final and "生成中" not in final
+    assert HeldBack.ended[-1] == "answered" and llm_server.limiter.running == 0
+
+
+def test_stop_in_llm_mode(driver: WebDriver, llm_server: LLMServer, size: tuple[int, int]) -> None:
+    """停止 while an answer is generated: the conversation as it was, the question back in the box, and
+    the answer's stream closed, so its generation slot is free again."""
+    HeldBack.release.clear()
+    viewport(driver, *size)
+    shots.open_fresh(driver, llm_server.url)
+    closed = HeldBack.ended.count("closed")
     box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
     box.send_keys(Q)
     driver.find_element(By.ID, "send-btn").click()
     stop = wait(driver).until(ec.element_to_be_clickable((By.ID, "stop-btn")))
-    assert not _shown(driver, "send-btn")
+    assert not _shown(driver, "send-btn") and stop.text == "停止"
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']"))
+    assert llm_server.limiter.running == 1  # the answer holds a slot while it is generated
     stop.click()
     wait(driver).until(lambda d: _shown(d, "send-btn"))
     assert not _shown(driver, "stop-btn")
     assert box.get_attribute("value") == Q  # the question is back in the box to edit or resend
     assert not driver.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']")
-    HeldBack.release.set()
+    HeldBack.release.set()  # the held answer goes on: its first piece finds its stream closed
+    wait(driver).until(lambda d: HeldBack.ended.count("closed") == closed + 1)
+    wait(driver, 5).until(lambda d: llm_server.limiter.running == 0)
+    assert not _bots(driver)  # nothing of the stopped answer shows up later

@@ -60,8 +60,9 @@ EXAMPLES = [
 ]
 MODES = {
     "extractive": ("离线摘录模式", "回答直接摘录规划原文，生成后立即完整显示。"),
-    "openai": ("大模型模式", "回答由大模型生成，经规划原文核对引用和数字后显示。"),
+    "openai": ("大模型模式", "回答由大模型生成，边生成边显示；完成后按规划原文核对引用和数字。"),
 }
+DRAFT_NOTE = "（生成中……完成后按规划原文核对引用和数字）"
 PANEL_LOADING = empty_html("正在加载规划纲要提纲……")
 MAX_CONVERSATIONS = 30
 MAX_EXCHANGES = 40
@@ -363,8 +364,9 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
             # closed when this handler is (停止, a client that went away): its generation slot goes back
             with closing(coalesce(a.ask_stream(q, history))) as shown_text:
                 for text, final in shown_text:
-                    if final is None:
-                        yield {chatbot: [*asked, {"role": "assistant", "content": md_escape(text)}]}
+                    if final is None:  # a draft as it arrives, said to be one
+                        draft = f"{md_escape(text)}\n\n*{DRAFT_NOTE}*"
+                        yield {chatbot: [*asked, {"role": "assistant", "content": draft}]}
         except InputError as exc:
             warn(str(exc))
             yield {chatbot: chat_messages(earlier), question: q, pending: "", **idle}
