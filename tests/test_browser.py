@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,7 +195,8 @@ def test_location_codes_are_keyboard_links(page: WebDriver) -> None:
     wait(page).until(lambda d: answer.find_element(By.TAG_NAME, "details").get_attribute("open") is not None)
     keys.send_keys(Keys.TAB).perform()
     link = page.switch_to.active_element
-    assert link.tag_name == "a" and link.text == "ch14.s2" and link.get_attribute("class") == "cite-loc"
+    assert link.tag_name == "a" and link.get_attribute("class") == "cite-loc"
+    assert link.accessible_name == "ch14.s2 在右侧查看原文" and link.text.startswith("ch14.s2")
     keys.send_keys(Keys.ENTER).perform()
     mark = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#section-panel mark")))
     assert "70%" in mark.text.replace(" ", "")
@@ -391,6 +393,19 @@ def test_conversations_survive_a_reload_and_can_be_switched(page: WebDriver, liv
     wait(page).until(lambda d: len(_bots(d)) == 1 and "70%" in _bots(d)[0].text)
 
 
+def test_an_empty_question_changes_nothing(page: WebDriver, live_server: str) -> None:
+    """提问 with an empty box: a toast, and the conversation, its chips, the list and the buttons as they
+    were (also after a reload: what the browser keeps is untouched)."""
+    ask(page, Q)
+    page.find_element(By.ID, "send-btn").click()
+    wait(page).until(lambda d: "请输入问题" in d.find_element(By.TAG_NAME, "body").text)
+    assert len(_bots(page)) == 1 and "70%" in _bots(page)[0].text and len(_chips(page)) == 1
+    assert page.find_element(By.ID, "send-btn").text == "提问"
+    assert page.find_element(By.CSS_SELECTOR, "#conv-list input").get_attribute("value").startswith(Q)
+    page.get(live_server)
+    wait(page).until(lambda d: _bots(d) and "70%" in _bots(d)[0].text)
+
+
 def test_an_example_question_sends_when_clicked(page: WebDriver) -> None:
     example = page.find_element(By.XPATH, "//*[@id='examples']//*[contains(text(), '世界级产业集群有哪些')]")
     example.click()
@@ -453,27 +468,58 @@ def test_a_waiting_request_says_so_in_chinese(driver: WebDriver, live_server: st
     assert text == "排队：1/2 |"
 
 
-def test_no_english_in_any_tab(page: WebDriver) -> None:
-    driver = page
-    ask(driver, Q)
-    _bots(driver)[-1].find_element(By.CSS_SELECTOR, "details.cites summary").click()
-    found = _english(driver)
+CONTROLS = {
+    "button",
+    "link",
+    "textbox",
+    "combobox",
+    "checkbox",
+    "radio",
+    "tab",
+    "listbox",
+    "switch",
+    "slider",
+}
+
+
+def _unnamed(driver: WebDriver) -> list[tuple[str, str]]:
+    """Controls on the page (Chromium's own accessibility tree) whose name has no Chinese in it."""
+    nodes = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+    named = [
+        (n.get("role", {}).get("value"), n.get("name", {}).get("value", ""))
+        for n in nodes
+        if not n["ignored"]
+    ]
+    return [
+        (role, name) for role, name in named if role in CONTROLS and not re.search("[\u4e00-\u9fff]", name)
+    ]
+
+
+def test_every_label_is_chinese_in_every_tab(page: WebDriver) -> None:
+    """No English on screen or in what a screen reader reads, every control named in Chinese (Gradio's
+    own labels included), the toast's title Chinese, and the page declared zh-CN."""
+    ask(page, Q)
+    answer = _bots(page)[-1]
+    answer.find_element(By.CSS_SELECTOR, "details.cites summary").click()
+    link = answer.find_element(By.CSS_SELECTOR, "a.cite-loc")
+    assert link.accessible_name == "ch14.s2 在右侧查看原文"
+    english, unnamed = _english(page), _unnamed(page)
+    assert page.find_element(By.CSS_SELECTOR, "#question textarea").accessible_name == "问题"
     for tab in ("目录", "指标", "企业政策匹配"):
-        _tab(driver, tab)
+        _tab(page, tab)
         shown = {"目录": "toc-chapter", "指标": "ind-table"}.get(tab, "policy-report")
-        wait(driver).until(lambda d, shown=shown: _shown(d, shown))
-        found |= _english(driver)
-    _tab(driver, "问答")
-    driver.find_element(By.ID, "send-btn").click()  # an empty question: a toast
-    toast = wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".toast-body")))
+        wait(page).until(lambda d, shown=shown: _shown(d, shown))
+        english |= _english(page)
+        unnamed += _unnamed(page)
+    _tab(page, "问答")
+    page.find_element(By.ID, "send-btn").click()  # an empty question: a toast
+    toast = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".toast-body")))
     assert "提示" in toast.text and "请输入问题" in toast.text
-    found |= _english(driver)
-    assert not found, f"English in the UI: {sorted(found)}"
-    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
-    assert (
-        box.accessible_name == "问题"
-        and driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
-    )
+    english |= _english(page)
+    unnamed += _unnamed(page)
+    assert not english, f"English in the UI: {sorted(english)}"
+    assert not unnamed, f"controls without a Chinese name: {unnamed}"
+    assert page.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
 
 
 LOW_CONTRAST = """

@@ -118,9 +118,11 @@ def message_markdown(ex: Exchange) -> str:
         items = []
         for c, qs in groups:
             quoted = "".join(f"<li>「{html.escape(plain_subscripts(q))}」</li>" for q in qs)
+            loc = html.escape(c.location)
             items.append(
-                f'<li><a href="#{html.escape(c.location)}" class="cite-loc" '
-                f'title="在右侧查看原文">{html.escape(c.location)}</a> '
+                # its name read aloud: the code and what it does (the sanitizer drops aria-label)
+                f'<li><a href="#{loc}" class="cite-loc" title="在右侧查看原文">{loc}'
+                '<span class="sr-only">在右侧查看原文</span></a> '
                 f"{html.escape(plain_subscripts(c.title))}<ul>{quoted}</ul></li>"
             )
         summary = f"引用：{len(groups)} 处出处，{quotes} 段原文（展开查看）"
@@ -352,6 +354,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         earlier = list(earlier or [])
         if not q:
             warn("请输入问题。")
+            yield gr.skip()  # a handler that yields nothing would blank every output (the chat too)
             return
         cid = cid or new_id()
         asked = [*chat_messages(earlier), {"role": "user", "content": md_escape(q)}]
@@ -393,6 +396,8 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     def ask_example(index: int, earlier: list[Exchange], convs_value: Any, cid: str) -> Iterator[dict]:
         if isinstance(index, int) and 0 <= index < len(EXAMPLES):
             yield from answer(EXAMPLES[index], earlier, convs_value, cid)
+        else:
+            yield gr.skip()
 
     def regenerate(
         earlier: list[Exchange], convs_value: Any, cid: str, evt: gr.RetryData
@@ -401,6 +406,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         n = int(index) // 2
         if not 0 <= n < len(earlier or []):
+            yield gr.skip()
             return
         yield from answer(earlier[n]["question"], earlier[:n], convs_value, cid)
 
