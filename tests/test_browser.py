@@ -1,9 +1,22 @@
-"""The UI in headless Debian Chromium, at desktop (1400×1000) and phone (390×844) widths, asserting what a
-user sees: answers, chips, the source panel, scroll positions, labels, contrast, the phone layout.
+"""The UI in headless Debian Chromium, at desktop (1400×1000) and phone (390×844) widths (the ``size``
+fixture), asserting what a user sees: answers, chips, the source panel, scroll positions, labels, contrast
+in the light and the dark theme, the phone layout.
 
-One browser and the session's live server for the module; a second small server (a held-back answer
-in 大模型模式) for 停止. Screenshots go to a temporary folder (``make screenshots`` refreshes docs/).
-Run with ``pytest -m browser``.
+Issue 12, point by point: answer off-screen → test_the_chat_shows_the_start_of_the_new_answer; quotes once,
+folded → test_sources_are_folded…; duplicate chips → test_answer_shown_at_once…; cosmetic streaming and the
+mode → test_answer_shown_at_once… (offline, whole) and test_an_llm_answer_is_shown_as_it_arrives; stop →
+test_stop_in_llm_mode; regenerate → test_regenerate…; conversations → test_conversations_survive…,
+test_clear_and_new_conversation, test_the_conversation_list_is_readable; examples → test_an_example…;
+👍/👎 → test_like_and_dislike…; copy → test_copy…; side panel → test_the_side_panel_starts_as_the_outline;
+English → test_every_label_is_chinese_in_every_tab, test_a_waiting_request…; contrast →
+test_text_has_enough_contrast…; keyboard → test_location_codes_are_keyboard_links; emoji →
+test_controls_need_no_emoji_font; phone → test_indicators_show_the_2030_target…,
+test_a_chip_opens_its_source_and_the_way_back; code → test_the_page_runs_the_packages_static_files,
+test_screenshots_go_to_a_temporary_folder.
+
+One browser and the session's live server for the module; a second small server (大模型模式: a fake chat
+model, answers held back on demand, wired through the generation slots like app.py) for streaming and 停止.
+Screenshots go to a temporary folder (``make screenshots`` refreshes docs/). Run with ``pytest -m browser``.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ from assistant.facade import Assistant
 from assistant.feedback import FeedbackStore
 from assistant.limits import GenerationLimiter, LimitedAssistant
 from assistant.ui import screenshots as shots
+from assistant.ui.common import STATIC
 from tests.helpers import chromium, has_chromium, serve
 
 pytestmark = pytest.mark.browser
@@ -225,21 +239,20 @@ def test_like_and_dislike_are_stored_as_feedback(
 ) -> None:
     """The chatbot's own 有帮助/没有帮助 under each answer: stored by the feedback module (the SQLite file
     under RAG_DATA_DIR that the admin export reads), with the question, the answer and its citations."""
-    driver = page
     store = FeedbackStore(http_settings.data_dir)
     before = len(store.rows())
     first, second = "规划提出推动设立哪个国家公园？", Q
-    ask(driver, first)
-    ask(driver, second)
-    assert len(_message_buttons(driver, "有帮助")) == len(_message_buttons(driver, "没有帮助")) == 2
-    like, dislike = _message_buttons(driver, "有帮助")[0], _message_buttons(driver, "没有帮助")[1]
+    ask(page, first)
+    ask(page, second)
+    assert len(_message_buttons(page, "有帮助")) == len(_message_buttons(page, "没有帮助")) == 2
+    like, dislike = _message_buttons(page, "有帮助")[0], _message_buttons(page, "没有帮助")[1]
     assert like.find_elements(By.TAG_NAME, "svg") and dislike.find_elements(By.TAG_NAME, "svg")
     like.click()  # the first answer helped
-    wait(driver).until(lambda d: "已记录反馈：有帮助" in d.find_element(By.TAG_NAME, "body").text)
+    wait(page).until(lambda d: "已记录反馈：有帮助" in d.find_element(By.TAG_NAME, "body").text)
     dislike.click()  # the second did not
-    wait(driver).until(lambda d: "已记录反馈：没有帮助" in d.find_element(By.TAG_NAME, "body").text)
+    wait(page).until(lambda d: "已记录反馈：没有帮助" in d.find_element(By.TAG_NAME, "body").text)
     # each button says what was chosen
-    assert _message_buttons(driver, "已标记有帮助") and _message_buttons(driver, "已标记没有帮助")
+    assert _message_buttons(page, "已标记有帮助") and _message_buttons(page, "已标记没有帮助")
     rows = store.rows()[before:]
     assert [(r.question, r.rating, r.source) for r in rows] == [(first, "up", "ui"), (second, "down", "ui")]
     assert "70%" in rows[1].answer and "ch14.s2" in rows[1].citations
@@ -250,17 +263,16 @@ def test_like_and_dislike_are_stored_as_feedback(
 def test_clear_and_new_conversation(page: WebDriver, live_server: str) -> None:
     """The chatbot's own 清除 and 新对话 both start an empty conversation; the old one stays in 历史对话
     (also after a reload), and the next question starts a conversation of its own."""
-    driver = page
 
     def entries() -> list[str]:
-        stored = driver.execute_script(
+        stored = page.execute_script(
             "return JSON.stringify(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]))"
         )
         assert "plan-assistant-conversations" in stored  # kept in the browser (encrypted)
-        driver.find_element(By.CSS_SELECTOR, "#conv-list input").click()
-        options = wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conv-list [role='option']"))
+        page.find_element(By.CSS_SELECTOR, "#conv-list input").click()
+        options = wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conv-list [role='option']"))
         labels = [o.get_attribute("aria-label") or o.text for o in options]
-        driver.find_element(By.CSS_SELECTOR, "#conv-list input").send_keys(Keys.ESCAPE)
+        page.find_element(By.CSS_SELECTOR, "#conv-list input").send_keys(Keys.ESCAPE)
         return labels
 
     def empty(d: WebDriver) -> bool:
@@ -270,23 +282,23 @@ def test_clear_and_new_conversation(page: WebDriver, live_server: str) -> None:
             and not d.find_elements(By.CSS_SELECTOR, "#chatbot [data-testid='user']")
         )
 
-    ask(driver, Q)
-    assert _chips(driver)
-    clear = driver.find_element(By.CSS_SELECTOR, "#chatbot button[aria-label='清除']")
+    ask(page, Q)
+    assert _chips(page)
+    clear = page.find_element(By.CSS_SELECTOR, "#chatbot button[aria-label='清除']")
     assert clear.find_elements(By.TAG_NAME, "svg")
     clear.click()
-    wait(driver).until(empty)
-    assert driver.find_element(By.CSS_SELECTOR, "#conv-list input").get_attribute("value") == ""
-    driver.get(live_server)  # a reload keeps the empty conversation current and the old one listed
-    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#section-panel .outline-item"))
-    assert empty(driver)
+    wait(page).until(empty)
+    assert page.find_element(By.CSS_SELECTOR, "#conv-list input").get_attribute("value") == ""
+    page.get(live_server)  # a reload keeps the empty conversation current and the old one listed
+    wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#section-panel .outline-item"))
+    assert empty(page)
     assert [e.split(" · ")[0].strip() for e in entries()] == [Q]
-    ask(driver, "规划提出推动设立哪个国家公园？")
-    assert len(_bots(driver)) == 1  # its own conversation, not a follow-up of the cleared one
-    driver.find_element(By.ID, "new-chat-btn").click()
-    wait(driver).until(empty)
+    ask(page, "规划提出推动设立哪个国家公园？")
+    assert len(_bots(page)) == 1  # its own conversation, not a follow-up of the cleared one
+    page.find_element(By.ID, "new-chat-btn").click()
+    wait(page).until(empty)
     assert [e.split(" · ")[0].strip() for e in entries()] == ["规划提出推动设立哪个国家公园？", Q]
-    assert not _error_toasts(driver)  # closing the list without a choice changes nothing, quietly
+    assert not _error_toasts(page)  # closing the list without a choice changes nothing, quietly
 
 
 BOT_TEXTS = "return [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')].map((m) => m.innerText);"
@@ -348,14 +360,13 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 
 def test_the_conversation_list_is_readable(page: WebDriver, size: tuple[int, int]) -> None:
     """历史对话: the chosen entry and every entry of the open list readable, nothing on top of another."""
-    driver = page
-    ask(driver, Q)
-    driver.find_element(By.ID, "new-chat-btn").click()
-    wait(driver).until(lambda d: not _bots(d))
+    ask(page, Q)
+    page.find_element(By.ID, "new-chat-btn").click()
+    wait(page).until(lambda d: not _bots(d))
     long = "22个重点产业集群中，世界级产业集群有哪些？请详细说明一下"
-    ask(driver, long)
+    ask(page, long)
     titles = [long[:23] + "…", Q]  # an entry is its first question (up to 24 characters) and its time
-    seen = driver.execute_script(CONV_LIST)
+    seen = page.execute_script(CONV_LIST)
     assert seen["value"].startswith(titles[0]) and seen["label"] == "历史对话（保存在本浏览器）"
     # the box shows the whole entry on a desktop, at least 16 characters of it on a phone
     assert seen["shown"] >= (len(seen["value"]) if size == DESKTOP else 16), seen
@@ -363,9 +374,9 @@ def test_the_conversation_list_is_readable(page: WebDriver, size: tuple[int, int
     assert seen["labelLines"] == 1 and not seen["labelClipped"]
     boxes = seen["boxes"]
     assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]), boxes
-    driver.find_element(By.CSS_SELECTOR, "#conv-list input").click()
-    wait(driver).until(lambda d: len(d.execute_script(CONV_LIST)["options"]) == 2)
-    options = driver.execute_script(CONV_LIST)["options"]
+    page.find_element(By.CSS_SELECTOR, "#conv-list input").click()
+    wait(page).until(lambda d: len(d.execute_script(CONV_LIST)["options"]) == 2)
+    options = page.execute_script(CONV_LIST)["options"]
     for option, title in zip(options, titles, strict=True):
         # the whole entry: its title and time on one line (desktop) or two (phone), inside the window
         assert title in option["text"] and not option["clipped"], option
@@ -457,10 +468,9 @@ def _english(driver: WebDriver) -> set[str]:
     return set(driver.execute_script(FIND_ENGLISH, ENGLISH)) - ALLOWED
 
 
-def test_a_waiting_request_says_so_in_chinese(driver: WebDriver, live_server: str) -> None:
+def test_a_waiting_request_says_so_in_chinese(page: WebDriver) -> None:
     """Gradio's status tracker writes "queue: 1/2 |" while a request waits on a loaded server."""
-    shots.open_fresh(driver, live_server)
-    text = driver.execute_script(
+    text = page.execute_script(
         "const d = document.createElement('div'); d.id = 'fake-status';"
         "document.querySelector('#question').appendChild(d); d.textContent = 'queue: 1/2 |';"
         "return new Promise((r) => setTimeout(() => r(d.textContent), 200));"
@@ -712,23 +722,22 @@ def test_indicators_show_the_2030_target_without_sideways_scrolling(
 
 
 def test_toc_and_indicator_tabs(desktop: WebDriver) -> None:
-    page = desktop
-    _tab(page, "目录")
-    wait(page).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#toc-chapter input"))).click()
-    option = wait(page).until(
+    _tab(desktop, "目录")
+    wait(desktop).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#toc-chapter input"))).click()
+    option = wait(desktop).until(
         ec.element_to_be_clickable((By.XPATH, "//*[@role='option' and contains(., '第十四章')]"))
     )
     option.click()
-    section = wait(page).until(
+    section = wait(desktop).until(
         ec.element_to_be_clickable(
             (By.XPATH, "//*[@id='toc-location']//label[contains(., '推动能源绿色低碳转型')]")
         )
     )
     section.click()
-    wait(page).until(lambda d: "清洁能源装机占比" in d.find_element(By.ID, "toc-text").text)
-    _tab(page, "指标")
-    wait(page).until(lambda d: "森林覆盖率" in d.find_element(By.ID, "ind-table").text)
-    headers = [h.text for h in page.find_elements(By.CSS_SELECTOR, "#ind-table th")]
+    wait(desktop).until(lambda d: "清洁能源装机占比" in d.find_element(By.ID, "toc-text").text)
+    _tab(desktop, "指标")
+    wait(desktop).until(lambda d: "森林覆盖率" in d.find_element(By.ID, "ind-table").text)
+    headers = [h.text for h in desktop.find_elements(By.CSS_SELECTOR, "#ind-table th")]
     assert headers[:5] == ["类别", "指标", "单位", "2025年", "2030年"]
 
 
@@ -743,29 +752,53 @@ def _pick(driver: WebDriver, dropdown: str, option: str) -> None:
 
 
 def test_policy_match_tab(desktop: WebDriver) -> None:
-    page = desktop
-    _tab(page, "企业政策匹配")
-    _pick(page, "policy-industry", "船舶与海工装备产业集群")
-    _pick(page, "policy-city", "大连")
-    page.find_element(By.ID, "policy-match-btn").click()
-    wait(page).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-report .clause"))
-    report = page.find_element(By.ID, "policy-report")
+    _tab(desktop, "企业政策匹配")
+    _pick(desktop, "policy-industry", "船舶与海工装备产业集群")
+    _pick(desktop, "policy-city", "大连")
+    desktop.find_element(By.ID, "policy-match-btn").click()
+    wait(desktop).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-report .clause"))
+    report = desktop.find_element(By.ID, "policy-report")
     assert "匹配理由" in report.text
-    chips = page.find_elements(By.CSS_SELECTOR, "#policy-report .cite-chip")
+    chips = desktop.find_elements(By.CSS_SELECTOR, "#policy-report .cite-chip")
     chip = next(c for c in chips if "船舶" in (c.get_attribute("data-quote") or ""))
     quote = chip.get_attribute("data-quote") or ""
     chip.click()
-    mark = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#policy-panel mark")))
+    mark = wait(desktop).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#policy-panel mark")))
     assert "船舶" in mark.text and mark.text.replace(" ", "") in quote.replace(" ", "")
-    assert chip.get_attribute("data-location") in page.find_element(By.ID, "policy-panel").text
-    assert page.find_element(By.ID, "policy-md").is_enabled()
-    assert page.find_element(By.ID, "policy-csv").is_enabled()
+    assert chip.get_attribute("data-location") in desktop.find_element(By.ID, "policy-panel").text
+    assert desktop.find_element(By.ID, "policy-md").is_enabled()
+    assert desktop.find_element(By.ID, "policy-csv").is_enabled()
+
+
+def test_the_page_runs_the_packages_static_files(page: WebDriver) -> None:
+    """The UI package's static/ui.css (its palette), ui.js (window.planUI) and the components' scripts
+    (chips.js, panel.js) are what the page runs."""
+    css = (STATIC / "ui.css").read_text(encoding="utf-8")
+    note = re.search(r"--plan-note: (#[0-9a-f]{6});", css)
+    assert note is not None
+    seen = page.execute_script(
+        """return [getComputedStyle(document.body).getPropertyValue('--plan-note').trim(),
+                   Object.keys(window.planUI || {}).sort(), typeof window.__planCite];"""
+    )
+    assert seen[0] == note.group(1)
+    assert {"scrollToAnswer", "showMark", "backToChat"} <= set(seen[1]) and seen[2] == "function"
 
 
 def test_screenshots_go_to_a_temporary_folder(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
+    """The README's pictures (desktop, phone, policy) are taken into a temporary folder; the tracked
+    ones under docs/ are rewritten only by `make screenshots`."""
+    import hashlib
+
+    from PIL import Image
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in docs.glob("ui*.png")}
     paths = shots.take(driver, live_server, tmp_path)
     assert [p.name for p in paths] == list(shots.NAMES)
     assert all(p.parent == tmp_path and p.stat().st_size > 20_000 for p in paths)
+    assert [Image.open(p).size for p in paths] == [DESKTOP, PHONE, DESKTOP]
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in docs.glob("ui*.png")}
+    assert after == before and set(before) >= set(shots.NAMES)
 
 
 # --------------------------------------------------------------------------- stop (大模型模式, held back)
