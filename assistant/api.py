@@ -514,10 +514,9 @@ def _routes() -> tuple[APIRouter, APIRouter, APIRouter]:
         if not body.stream:
             answer = limiter.run(assistant.ask, question, history, heavy=heavy)
             return completion(answer, body.model, question, history)
-        pieces = assistant.ask_stream(question, history)
-        first = limiter.run(
-            next, pieces, None, heavy=heavy
-        )  # input errors surface here, before the 200 is sent
+        # one slot from the first piece to the last; input errors surface here, before the 200 is sent
+        pieces = limiter.stream(assistant.ask_stream, question, history, heavy=heavy)
+        first = next(pieces, None)
         include_usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(
             stream_chunks(first, pieces, body.model, question, history, include_usage, status_for),

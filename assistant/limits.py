@@ -9,6 +9,10 @@ the API (``/api/ask``, ``/v1/chat/completions``) or the UI generates runs throug
 * it then gets ``timeout`` seconds to finish, else :class:`~assistant.errors.DeadlineError`
   (HTTP 504).
 
+An answer that arrives in pieces (``/v1`` with ``"stream": true``, the UI) goes through
+:meth:`GenerationLimiter.stream`: it holds its slot from the first piece to the last, within one
+deadline, and gives it back when the stream ends, fails or is closed (the client went away, 停止).
+
 Python cannot kill a thread, so work that overran keeps running, but the deadline frees its slot
 and its result is discarded; a second bound (``max_overrun``, as many as the slots) caps how many
 such threads may still run, so runaway work stays bounded too. Everything else (search, sections, health, the UI's pages) never waits
@@ -160,13 +164,167 @@ class GenerationLimiter:
                     "a generation overran its %.0fs deadline: slot freed, its result will be discarded",
                     self.timeout,
                 )
-            raise DeadlineError(
-                f"回答生成超时（超过 {self.timeout:g} 秒），请稍后重试或换一种问法。"
-                " The answer took too long to generate."
-            ) from None
+            raise self._deadline_error() from None
+
+    def stream(
+        self, fn: Callable[..., Iterator[T]], *args: Any, heavy: bool = False, **kwargs: Any
+    ) -> Iterator[T]:
+        """Iterate ``fn(*args, **kwargs)`` (an answer that arrives in pieces) in one generation slot.
+
+        The slot is taken when the first piece is asked for (so input errors surface there) and held
+        until the last one, within one deadline for the whole stream. It is given back when the stream
+        ends or fails, when it is closed (a client that went away: Gradio and Starlette close what they
+        were iterating) and at the deadline whatever its reader does, so a stream nobody reads any more
+        cannot keep it. Every piece is produced in the pool: a piece that overruns the deadline is
+        abandoned like an overrunning :meth:`run`, and its iterator closed when that piece is done.
+        """
+        waited_until = time.monotonic() + self.queue_timeout
+        if heavy and not self._heavy.acquire(timeout=self.queue_timeout):
+            raise self._busy()
+        if not self._slots.acquire(timeout=max(0.0, waited_until - time.monotonic())):
+            if heavy:
+                self._heavy.release()
+            raise self._busy()
+        if not self._threads.acquire(timeout=max(0.0, waited_until - time.monotonic())):
+            self._slots.release()
+            if heavy:
+                self._heavy.release()
+            raise self._busy()
+        held = _StreamSlot(self, heavy)
+        deadline = time.monotonic() + self.timeout
+        timer = threading.Timer(self.timeout, held.expire)
+        timer.daemon = True
+
+        def first() -> Any:
+            held.pieces = iter(fn(*args, **kwargs))
+            return next(held.pieces, _END)
+
+        def following() -> Any:
+            assert held.pieces is not None
+            return next(held.pieces, _END)
+
+        try:
+            timer.start()
+            item = held.step(first, deadline)
+            while item is not _END:
+                yield item
+                item = held.step(following, deadline)
+        finally:
+            timer.cancel()
+            held.finish()
+
+    def _deadline_error(self) -> DeadlineError:
+        return DeadlineError(
+            f"回答生成超时（超过 {self.timeout:g} 秒），请稍后重试或换一种问法。"
+            " The answer took too long to generate."
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+_END = object()  # a stream's end (``next(pieces, _END)``)
+
+
+def _close(pieces: Any) -> None:
+    close = getattr(pieces, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:  # closing is cleanup: a failure there must not hide what happened
+        log.exception("closing an answer stream failed")
+
+
+class _StreamSlot:
+    """The slot (and thread gate, and heavy gate if taken) of one :meth:`GenerationLimiter.stream`.
+
+    Whoever comes first gives each back, under the limiter's lock: the stream's end or close
+    (:meth:`finish`), the deadline (:meth:`expire`, from a timer or a piece that overran), or, for the
+    thread gate, the overrunning piece's own thread when it is done.
+    """
+
+    def __init__(self, limiter: GenerationLimiter, heavy: bool) -> None:
+        self.limiter = limiter
+        self.heavy = heavy
+        self.pieces: Iterator[Any] | None = None
+        self.slot = self.thread = True
+        self.stepping = self.expired = False
+        with limiter._lock:
+            limiter._running += 1
+
+    # the two give-backs, called under the limiter's lock
+    def _free_slot(self) -> None:
+        if self.slot:
+            self.slot = False
+            self.limiter._running -= 1
+            self.limiter._slots.release()
+            if self.heavy:
+                self.limiter._heavy.release()
+
+    def _free_thread(self) -> None:
+        if self.thread:
+            self.thread = False
+            self.limiter._threads.release()
+
+    def step(self, produce: Callable[[], Any], deadline: float) -> Any:
+        """The next piece, produced in the pool within what is left of the deadline."""
+        lim = self.limiter
+        with lim._lock:
+            if self.expired:
+                raise lim._deadline_error()
+            self.stepping = True
+
+        def work() -> Any:
+            try:
+                return produce()
+            finally:
+                with lim._lock:
+                    self.stepping = False
+                    late = self.expired and self.thread
+                    if late:  # it overran: the stream was given up at the deadline
+                        lim._overrunning -= 1
+                        self._free_thread()
+                if late:
+                    log.warning("a piece of an answer stream finished after its deadline; discarded")
+                    _close(self.pieces)
+
+        try:
+            future = lim._pool.submit(work)
+        except BaseException:
+            with lim._lock:
+                self.stepping = False
+            raise
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            self.expire()
+            raise lim._deadline_error() from None
+
+    def expire(self) -> None:
+        """The deadline: the slot goes back whatever the stream is doing."""
+        lim = self.limiter
+        with lim._lock:
+            if self.expired or not self.slot:
+                return
+            self.expired = True
+            lim.timed_out += 1
+            self._free_slot()
+            if self.stepping:  # that piece's thread runs on and gives the thread gate back itself
+                lim._overrunning += 1
+            else:
+                self._free_thread()
+        log.warning("an answer stream overran its %.0fs deadline: slot freed", lim.timeout)
+
+    def finish(self) -> None:
+        """The stream ended, failed or was closed: everything still held goes back."""
+        with self.limiter._lock:
+            stepping = self.stepping
+            self._free_slot()
+            if not stepping:
+                self._free_thread()
+        if not stepping:  # else the overrunning piece's thread closes it when it is done
+            _close(self.pieces)
 
 
 HEAVY_CHARS = 300
@@ -183,9 +341,8 @@ def is_heavy(question: str, history: Any = ()) -> bool:
 class LimitedAssistant:
     """The assistant as the UI sees it: its answers take the same slots and deadline as the API's.
 
-    ``ask_stream`` computes the whole answer on its first step (see :meth:`AnswerChain.stream`), so
-    running that step in a slot bounds the work; the remaining pieces are slices of the finished text.
-    Everything else is the wrapped assistant's own.
+    ``ask_stream`` holds its slot for the whole stream (:meth:`GenerationLimiter.stream`): an LLM's
+    reply arrives piece by piece, and every piece is work. Everything else is the wrapped assistant's own.
     """
 
     def __init__(self, inner: Any, limiter: GenerationLimiter) -> None:
@@ -196,12 +353,8 @@ class LimitedAssistant:
         return self._limiter.run(self._inner.ask, question, history, heavy=is_heavy(question, history))
 
     def ask_stream(self, question: str, history: Any = ()) -> Iterator[Any]:
-        pieces = self._inner.ask_stream(question, history)
-        first = self._limiter.run(next, pieces, None, heavy=is_heavy(question, history))
-        if first is None:
-            return
-        yield first
-        yield from pieces
+        heavy = is_heavy(question, history)
+        return self._limiter.stream(self._inner.ask_stream, question, history, heavy=heavy)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -580,3 +580,101 @@ def test_ui_answers_share_the_generation_slots(assistant: Assistant) -> None:
         release.set()
         holder.join(5)
     assert limiter.running == 0 and limiter.rejected == 1
+
+
+class _Streaming:
+    """An assistant whose answer arrives in pieces (an LLM's reply): ``gate`` (when given) holds back
+    the second piece; what became of each stream is logged."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+        self.log: list[str] = []
+
+    def ask_stream(self, question: str, history: Any = ()) -> Iterator[str]:
+        try:
+            yield "第一段"
+            if self.gate is not None:
+                self.gate.wait(10)
+            yield "第二段"
+            yield "第三段"
+            self.log.append("finished")
+        except GeneratorExit:
+            self.log.append("closed")
+            raise
+
+
+def _limited(gate: threading.Event | None = None, timeout: float = 5) -> tuple[Any, Any, _Streaming]:
+    from assistant.limits import GenerationLimiter, LimitedAssistant
+
+    limiter = GenerationLimiter(max_concurrent=1, timeout=timeout, queue_timeout=0.05)
+    inner = _Streaming(gate)
+    return limiter, LimitedAssistant(inner, limiter), inner
+
+
+def _until(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    end = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_a_ui_stream_holds_its_slot_until_its_last_piece() -> None:
+    from assistant.errors import OverloadedError
+
+    limiter, ui_view, inner = _limited()
+    stream = ui_view.ask_stream(Q)
+    assert limiter.running == 0  # nothing is taken before the first piece is asked for
+    assert next(stream) == "第一段"
+    for _ in range(2):  # between pieces the slot stays taken: another answer finds none
+        assert limiter.running == 1
+        with pytest.raises(OverloadedError):
+            limiter.run(lambda: "another answer")
+        next(stream)
+    assert limiter.running == 1
+    assert list(stream) == [] and inner.log == ["finished"]
+    assert limiter.running == 0 and limiter.run(lambda: "another answer") == "another answer"
+
+
+@pytest.mark.parametrize("how", ["close", "dropped"])
+def test_a_ui_stream_gives_its_slot_back_when_closed(how: str) -> None:
+    """停止 in the UI, or a client that went away: Gradio closes the stream (or drops it)."""
+    limiter, ui_view, inner = _limited()
+    stream = ui_view.ask_stream(Q)
+    assert next(stream) == "第一段" and limiter.running == 1
+    if how == "close":
+        stream.close()
+    else:
+        del stream  # the last reference: CPython finalises the generator at once
+    assert limiter.running == 0 and inner.log == ["closed"]
+    assert limiter.run(lambda: "another answer") == "another answer"
+
+
+def test_a_ui_stream_nobody_reads_gives_its_slot_back_at_the_deadline() -> None:
+    from assistant.errors import DeadlineError
+
+    limiter, ui_view, inner = _limited(timeout=0.3)
+    stream = ui_view.ask_stream(Q)
+    assert next(stream) == "第一段" and limiter.running == 1
+    _until(lambda: limiter.running == 0)  # nobody asked for the next piece
+    assert limiter.timed_out == 1 and limiter.run(lambda: "another answer") == "another answer"
+    with pytest.raises(DeadlineError):
+        next(stream)
+    assert inner.log == ["closed"]
+
+
+def test_a_ui_stream_whose_piece_overruns_is_given_up() -> None:
+    from assistant.errors import DeadlineError
+
+    gate = threading.Event()
+    limiter, ui_view, inner = _limited(gate, timeout=0.3)
+    stream = ui_view.ask_stream(Q)
+    assert next(stream) == "第一段"
+    try:
+        with pytest.raises(DeadlineError):
+            next(stream)  # the second piece is held back past the deadline
+        assert (limiter.running, limiter.overrunning) == (0, 1)
+        assert limiter.run(lambda: "another answer") == "another answer"
+    finally:
+        gate.set()
+    _until(lambda: limiter.overrunning == 0)
+    assert inner.log == ["closed"]  # its late piece discarded, the stream closed

@@ -89,6 +89,26 @@ def test_a_fast_stream_is_shown_as_it_grows_not_only_at_the_end() -> None:
     assert updates[-1] == (final.text, final)
 
 
+def test_stopping_the_shown_text_closes_the_stream() -> None:
+    """停止 (or a client that went away) closes the handler's stream: the answer's pieces are closed
+    too, so their generation slot goes back (assistant/limits.py)."""
+    closed: list[str] = []
+
+    def pieces() -> Iterator[str | Answer]:
+        try:
+            yield "p0"
+            time.sleep(0.15)
+            yield "p1"
+            yield Answer("p0p1", (), False, "q")
+        finally:
+            closed.append("pieces")
+
+    shown = qa.coalesce(pieces(), gap=0.1)
+    assert next(shown) == ("p0p1", None)
+    shown.close()
+    assert closed == ["pieces"]
+
+
 def test_mode_label() -> None:
     assert "离线摘录模式" in qa.mode_html("extractive") and "大模型模式" in qa.mode_html("openai")
 

@@ -67,20 +67,25 @@ I18N = gr.I18n(**{"zh-CN": _BUILTIN_ZH, "zh": _BUILTIN_ZH, "en": _BUILTIN_ZH})
 
 
 def theme() -> gr.themes.Base:
-    """Local fonts only (no web-font download), readable Chinese, placeholders and notes at ≥ 4.5:1."""
+    """Local fonts only (no web-font download), readable Chinese, placeholders and notes at ≥ 4.5:1 in
+    the light theme and the dark one (the same colours as static/ui.css's palette)."""
     return gr.themes.Soft(
         primary_hue="blue",
         font=["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
     ).set(
         body_text_color_subdued="#4b5563",
+        body_text_color_subdued_dark="#b0b8c4",
         input_placeholder_color="#5b6472",
+        input_placeholder_color_dark="#b0b8c4",
+        block_label_text_color="*primary_700",  # the Soft theme's primary_500 on primary_100 is 3:1
+        block_title_text_color="*primary_700",
     )
 
 
 def head() -> str:
     """The page script (localisation of hard-coded labels, clean copy, scrolling), inlined in <head>."""
-    return f'<meta name="color-scheme" content="light">\n<script>\n{static_text("ui.js")}\n</script>'
+    return f"<script>\n{static_text('ui.js')}\n</script>"
 
 
 def mount_options() -> dict[str, Any]:

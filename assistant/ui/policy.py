@@ -168,7 +168,7 @@ def build(get: Getter) -> Load:
         try:
             return {industry: gr.update(choices=list(get().matcher.cluster_names))}
         except AssistantError:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
 
     policy_inputs = [industry, city, traits, description]
     policy_outputs = [report_html, md_file, csv_file, policy_panel]

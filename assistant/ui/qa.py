@@ -12,7 +12,8 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,8 +60,9 @@ EXAMPLES = [
 ]
 MODES = {
     "extractive": ("离线摘录模式", "回答直接摘录规划原文，生成后立即完整显示。"),
-    "openai": ("大模型模式", "回答由大模型生成，经规划原文核对引用和数字后显示。"),
+    "openai": ("大模型模式", "回答由大模型生成，边生成边显示；完成后按规划原文核对引用和数字。"),
 }
+DRAFT_NOTE = "（生成中……完成后按规划原文核对引用和数字）"
 PANEL_LOADING = empty_html("正在加载规划纲要提纲……")
 MAX_CONVERSATIONS = 30
 MAX_EXCHANGES = 40
@@ -116,9 +118,11 @@ def message_markdown(ex: Exchange) -> str:
         items = []
         for c, qs in groups:
             quoted = "".join(f"<li>「{html.escape(plain_subscripts(q))}」</li>" for q in qs)
+            loc = html.escape(c.location)
             items.append(
-                f'<li><a href="#{html.escape(c.location)}" class="cite-loc" '
-                f'title="在右侧查看原文">{html.escape(c.location)}</a> '
+                # its name read aloud: the code and what it does (the sanitizer drops aria-label)
+                f'<li><a href="#{loc}" class="cite-loc" title="在右侧查看原文">{loc}'
+                '<span class="sr-only">在右侧查看原文</span></a> '
                 f"{html.escape(plain_subscripts(c.title))}<ul>{quoted}</ul></li>"
             )
         summary = f"引用：{len(groups)} 处出处，{quotes} 段原文（展开查看）"
@@ -172,22 +176,30 @@ def mode_html(generator: str) -> str:
     )
 
 
-def coalesce(pieces: Iterable[str | Answer], gap: float = STREAM_GAP) -> Iterator[tuple[str, Answer | None]]:
+def coalesce(
+    pieces: Iterable[str | Answer], gap: float = STREAM_GAP
+) -> Generator[tuple[str, Answer | None], None, None]:
     """The text so far, at most every ``gap`` seconds while it really arrives in pieces (an LLM's
     reply), then the verified Answer; pieces that are ready at once (an offline answer, composed
-    whole) give no partial update, only the Answer."""
+    whole) give no partial update, only the Answer. ``pieces`` is closed when this ends or is
+    closed (its generation slot goes back: see :meth:`GenerationLimiter.stream`)."""
     text, shown = "", ""
     last = time.monotonic()
-    for piece in pieces:
-        if isinstance(piece, Answer):
-            yield piece.text or text, piece
-            return
-        text += piece
-        now = time.monotonic()
-        if now - last >= gap and text != shown:
-            shown, last = text, now
-            yield text, None
-    yield text, None
+    try:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                yield piece.text or text, piece
+                return
+            text += piece
+            now = time.monotonic()
+            if now - last >= gap and text != shown:
+                shown, last = text, now
+                yield text, None
+        yield text, None
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 # --------------------------------------------------------------------------- conversations (browser)
@@ -271,16 +283,15 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
             with gr.Row(elem_id="chat-bar", equal_height=True):
                 mode = gr.HTML("", elem_id="mode-badge", padding=False)
-                conv_list = gr.Dropdown(
-                    [],
-                    value=None,
-                    label="历史对话（保存在本浏览器）",
-                    elem_id="conv-list",
-                    scale=2,
-                    min_width=160,
-                    interactive=True,
-                )
                 new_btn = gr.Button("新对话", elem_id="new-chat-btn", size="sm", scale=0, min_width=80)
+            # the whole width of the chat column: an entry (its first question and time) stays readable
+            conv_list = gr.Dropdown(
+                [],
+                value=None,
+                label="历史对话（保存在本浏览器）",
+                elem_id="conv-list",
+                interactive=True,
+            )
             chatbot = gr.Chatbot(
                 label="对话",
                 show_label=False,
@@ -343,6 +354,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         earlier = list(earlier or [])
         if not q:
             warn("请输入问题。")
+            yield gr.skip()  # a handler that yields nothing would blank every output (the chat too)
             return
         cid = cid or new_id()
         asked = [*chat_messages(earlier), {"role": "user", "content": md_escape(q)}]
@@ -352,9 +364,12 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
             history = history_of(earlier, a.settings.max_history_turns, a.settings.max_message_chars)
             final: Answer | None = None
             text = ""
-            for text, final in coalesce(a.ask_stream(q, history)):
-                if final is None:
-                    yield {chatbot: [*asked, {"role": "assistant", "content": md_escape(text)}]}
+            # closed when this handler is (停止, a client that went away): its generation slot goes back
+            with closing(coalesce(a.ask_stream(q, history))) as shown_text:
+                for text, final in shown_text:
+                    if final is None:  # a draft as it arrives, said to be one
+                        draft = f"{md_escape(text)}\n\n*{DRAFT_NOTE}*"
+                        yield {chatbot: [*asked, {"role": "assistant", "content": draft}]}
         except InputError as exc:
             warn(str(exc))
             yield {chatbot: chat_messages(earlier), question: q, pending: "", **idle}
@@ -381,6 +396,8 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     def ask_example(index: int, earlier: list[Exchange], convs_value: Any, cid: str) -> Iterator[dict]:
         if isinstance(index, int) and 0 <= index < len(EXAMPLES):
             yield from answer(EXAMPLES[index], earlier, convs_value, cid)
+        else:
+            yield gr.skip()
 
     def regenerate(
         earlier: list[Exchange], convs_value: Any, cid: str, evt: gr.RetryData
@@ -389,6 +406,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         n = int(index) // 2
         if not 0 <= n < len(earlier or []):
+            yield gr.skip()
             return
         yield from answer(earlier[n]["question"], earlier[:n], convs_value, cid)
 
@@ -401,7 +419,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         n = int(index) // 2
         if not earlier or not 0 <= n < len(earlier):
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         return {chips: chips_html(earlier, n), selected: n}
 
     def show_location(location: str, quote: str = "") -> str:
@@ -416,7 +434,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
         location = str(getattr(evt, "location", ""))
         quotes = [str(q) for q in getattr(evt, "quotes", None) or [] if q]
         if not location:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         try:
             panel_html = section_html(get(), location, quotes, actions=BACK_TO_CHAT + BACK_TO_OUTLINE)
         except AssistantError as exc:
@@ -446,7 +464,7 @@ def build(get: Getter, store: Callable[[], FeedbackStore], may_export: Callable[
     def switch(convs_value: Any, cid: str | None) -> dict[Any, Any]:
         convs = conversations_of(convs_value)
         if not cid:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
         found = find_conversation(convs, cid)
         convs["current"] = cid
         return {

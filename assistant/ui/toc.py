@@ -61,7 +61,7 @@ def build(get: Getter) -> Load:
         try:
             return {chapter: gr.update(choices=toc_choices(get()), value=None)}
         except AssistantError:
-            return {}
+            return gr.skip()  # nothing changes (an empty dict would be taken for a value)
 
     chapter.change(pick_chapter, [chapter], [location], api_visibility="private")
     location.change(read_location, [location], [toc_text], api_visibility="private")

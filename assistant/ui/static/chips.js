@@ -17,6 +17,6 @@ if (!window.__planCiteLinks) {
     const item = link.closest('li');
     const quotes = [...item.querySelectorAll(':scope > ul > li')].map(
       (li) => li.textContent.trim().replace(/^「/, '').replace(/」$/, ''));
-    window.__planCite(link.textContent.trim(), quotes);
+    window.__planCite(decodeURIComponent(link.hash.slice(1)), quotes);
   }, true);
 }

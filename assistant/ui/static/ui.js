@@ -2,6 +2,7 @@
 // - Localisation: labels Gradio hard-codes in English (not behind its i18n keys) become Chinese.
 // - Copy: the chatbot's 复制 button puts the answer's clean text with its sources on the clipboard
 //   (from the message's .copy-src, written by the server), not the raw Markdown.
+// - 专栏1: a table where its columns fit, a card per row where they do not.
 // - Scrolling: after an answer, the chat shows the START of the new answer; after a citation click the
 //   panel shows the marked quote; 返回对话 goes back to the answer (phones: the panel is below the chat).
 (() => {
@@ -101,15 +102,34 @@
     for (let n = walker.nextNode(); n; n = walker.nextNode()) { fixText(n); }
   }
 
+  // ------------------------------------------------------------------ 专栏1: a table, or cards
+  // 专栏1 keeps its eight columns where they fit and is a card per row where they do not (a phone; the
+  // side panel beside the chat), so no value needs sideways scrolling (CSS: .ind-table.cards). A CSS
+  // container query would say this, but Gradio drops @container rules from custom CSS.
+  const CARDS_BELOW = 640;
+  const fitTables = (box) => box.querySelectorAll(':scope > table.ind-table').forEach(
+    (t) => t.classList.toggle('cards', box.clientWidth < CARDS_BELOW));
+  const resized = new ResizeObserver((entries) => entries.forEach((e) => fitTables(e.target)));
+  function watchTables(root) {
+    if (root.nodeType !== Node.ELEMENT_NODE) { return; }
+    const tables = [...root.querySelectorAll('table.ind-table')];
+    if (root.matches('table.ind-table')) { tables.push(root); }
+    for (const t of tables) {
+      fitTables(t.parentElement);
+      resized.observe(t.parentElement);  // once per box (observing it again changes nothing)
+    }
+  }
+
   const observer = new MutationObserver((records) => {
     for (const r of records) {
       if (r.type === 'attributes') { fixElement(r.target); }
       else if (r.type === 'characterData') { fixText(r.target); }
-      else { r.addedNodes.forEach(fixTree); }
+      else { r.addedNodes.forEach((n) => { fixTree(n); watchTables(n); }); }
     }
   });
   function start() {
     fixTree(document.body);
+    watchTables(document.body);
     observer.observe(document.body, {
       subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ATTRS,
     });
@@ -215,10 +235,15 @@
     });
   }
 
+  // a new text in the panel is read from its heading (phones: the page scrolls up to it, the panel
+  // being as tall as its text there)
   function panelTop(panelId) {
     requestAnimationFrame(() => {
       const box = document.querySelector(`#${panelId} .plan-panel`);
-      if (box) { box.scrollTo({top: 0}); }
+      if (!box) { return; }
+      box.scrollTo({top: 0});
+      const top = box.getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight * 0.8) { box.scrollIntoView({block: 'start'}); }
     });
   }
 
