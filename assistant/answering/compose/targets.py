@@ -200,7 +200,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         if s.location.id != "box1"
         and s.location.id != "ch1.s1"  # 发展基础: what was achieved, not targets
         and is_target(s)
-        and (any(k in s.key or k in s.lead_key for k in keys) or hit_rank.get(s.location.id, 99) < 3)
+        and any(k in s.key or k in s.lead_key for k in keys)
     ]
 
     idf = {k: max(model.extractor.idf(k), 0.1) for k in keys}
