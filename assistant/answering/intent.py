@@ -89,7 +89,8 @@ def named_by_title(text: str, model: PlanModel) -> Location | None:
 
 def structure_ask(text: str) -> str | None:
     lex = lexicon()
-    if has_any(text, lex.count):
+    # 好几章 says "several chapters", it asks no count ("分散在好几章，能帮我集中起来吗")
+    if has_any(text.replace("好几", "多"), lex.count):
         if "专栏" in text:
             return "boxes"
         return "sections" if ("节" in text and _CHAPTER_WORD.search(text)) or "几节" in text else "chapters"
