@@ -617,3 +617,25 @@ def test_listed_subjects_without_a_figure_get_none_borrowed(assistant: Assistant
 def test_targets_of_two_things_named_together_say_which_has_none(assistant: Assistant) -> None:
     a = _ask(assistant, "住建厅要报的城镇老旧小区改造和保障性住房的目标是多少？")
     assert "2000" in a.text and "没有找到「保障性住房」的量化目标" in a.text
+
+
+def test_a_box_asked_for_what_its_items_are_lists_them_all(assistant: Assistant) -> None:
+    a = _ask(assistant, "专栏4有哪些产业集群？")
+    assert "共8项" in a.text and "航空航天装备产业集群" in a.text and "先进生产性服务业产业集群" in a.text
+
+
+def test_the_next_section_after_a_chapter_outline_is_its_first(assistant: Assistant) -> None:
+    a = _ask(
+        assistant, "下一节呢？", ("user", "第十四章讲了什么？"), ("assistant", "第十四章……（第十四章引言）")
+    )
+    assert "第十四章第一节" in a.query and not a.abstained
+
+
+def test_another_group_of_the_same_box_is_that_group_alone(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "机场呢？",
+        ("user", "专栏25铁路方面有哪些项目？"),
+        ("assistant", "根据专栏25「现代综合交通重大项目」，铁路共3个：1. 新建秦沈高铁第二通道"),
+    )
+    assert "金州湾国际机场" in a.text and "秦沈高铁" not in a.text

@@ -121,6 +121,8 @@ def _move(loc: Location, step: int, unit: str, doc: Document) -> str | None:
         return chapter_name(max(1, loc.chapter + step))
     if unit == "节":
         section = _section_of(loc, doc)
+        if section is None and loc.kind == "intro" and step > 0 and doc.get(f"ch{loc.chapter}.s1"):
+            return f"第{int_to_cn(loc.chapter)}章第一节"  # after a chapter's outline: its first section
         if section is not None and section.number + step >= 1:
             return f"第{int_to_cn(section.chapter)}章第{int_to_cn(section.number + step)}节"
         return None

@@ -227,7 +227,12 @@ def _title_terms(q: Question, model: PlanModel) -> bool:
         flag = flags.get(t, "n")
         return numbered and (match_key(t) not in model.plan_key or (flag[:1] in _NOT_NAMING and flag != "vn"))
 
-    return q.kind in ("list", "fact") and all(t in title or frames(t) for t in q.terms)
+    heads = [i.head for r in q.refs for i in model.items(model.doc[r])]
+
+    def names_items(t: str) -> bool:  # 专栏4有哪些产业集群: what every item of the box is
+        return bool(heads) and all(t in h for h in heads)
+
+    return q.kind in ("list", "fact") and all(t in title or frames(t) or names_items(t) for t in q.terms)
 
 
 def _only_names(q: Question, entities: tuple[Entity, ...]) -> bool:

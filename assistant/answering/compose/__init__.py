@@ -115,11 +115,12 @@ def _named_group(req: Request, ctx: Context) -> Draft | None:
     # words the plan never writes (一共) cannot point elsewhere, nor can who asks (交通厅)
     asked = [t for t in req.q.terms if match_key(t) in ctx.model.plan_key and not names_asker(t)]
     found: list[tuple[Location, str, list[Item]]] = []
+    # a follow-up's own words before the question it leans on ("机场（接上问：…铁路方面…）")
+    own = req.text.split("（接上问")[0]
     for box in ctx.model.doc.boxes:
         items = ctx.model.items(box)
-        named = [
-            g for g in dict.fromkeys(i.group for i in items if i.group) if g and len(g) >= 2 and g in req.text
-        ]
+        groups = [g for g in dict.fromkeys(i.group for i in items if i.group) if g and len(g) >= 2]
+        named = [g for g in groups if g in own] or [g for g in groups if g in req.text]
         if not named:
             continue
         members = {g: [i for i in items if i.group == g] for g in named}
