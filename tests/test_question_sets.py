@@ -1,8 +1,8 @@
 """Every question set is sound, and the assistant holds its measured level on each of them.
 
 The sets: ``questions.jsonl`` (tuning, written from the plan's sentences), ``holdout.jsonl`` (written
-apart from it, now also used for tuning), ``dev.jsonl`` and ``dev2.jsonl`` (written from users' needs,
-for tuning) and
+apart from it, now also used for tuning), ``dev.jsonl``, ``dev2.jsonl`` and ``dev3.jsonl`` (written from
+users' needs, for tuning) and
 ``blind.jsonl`` (written from users' needs by a writer who never saw the code; measured, never
 tuned on). The floors sit a few points below what was measured; raise them as the assistant
 improves, never lower them to make a change pass.
@@ -23,10 +23,11 @@ SETS = ROOT / "evals"
 # set → (answer accuracy on answerable items, abstention accuracy on unanswerable ones), floors
 FLOORS = {
     "questions.jsonl": (0.92, 0.96),  # measured 0.949 (166/175), 1.0 (28/28)
-    "holdout.jsonl": (0.87, 0.90),  # measured 0.900 (63/70), 1.0 (10/10)
+    "holdout.jsonl": (0.88, 0.90),  # measured 0.914 (64/70), 1.0 (10/10)
     "dev.jsonl": (0.72, 0.90),  # measured 0.750 (60/80), 1.0 (10/10)
-    "dev2.jsonl": (0.55, 0.85),  # measured 0.578 (59/102), 1.0 (8/8)
-    "blind.jsonl": (0.67, 0.75),  # measured 0.700 (84/120), 0.8125 (13/16)
+    "dev2.jsonl": (0.60, 0.85),  # measured 0.627 (64/102), 1.0 (8/8)
+    "dev3.jsonl": (0.24, 0.90),  # measured 0.261 (23/88), 1.0 (12/12)
+    "blind.jsonl": (0.68, 0.81),  # measured 0.708 (85/120), 0.875 (14/16)
 }
 
 
@@ -38,7 +39,14 @@ def test_set_is_sound(assistant: Assistant, name: str) -> None:
 
 
 # set → most answers allowed to state a wrong figure (assistant.evaluate.wrong_figure), as measured
-WRONG_FIGURES = {"questions.jsonl": 0, "holdout.jsonl": 0, "dev.jsonl": 0, "dev2.jsonl": 2, "blind.jsonl": 8}
+WRONG_FIGURES = {
+    "questions.jsonl": 0,
+    "holdout.jsonl": 0,
+    "dev.jsonl": 0,
+    "dev2.jsonl": 1,
+    "dev3.jsonl": 1,
+    "blind.jsonl": 7,
+}
 
 
 def _score(assistant: Assistant, questions: list[Question]) -> tuple[float, float, int, list[str]]:
