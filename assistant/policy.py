@@ -15,10 +15,11 @@ import html
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from .answering.lexicon import lexicon
 from .errors import InputError
 from .extractive import Dense, Extractor, Sentence
 from .feedback import spreadsheet_safe
@@ -83,11 +84,16 @@ DF_GENERIC = 55
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
 # chip designer).
 DF_RARE = 3
+# A term inside a longer word that jieba's dictionary counts at least this often is part of that
+# word, not used on its own (重金属 112, 客户端 42, 创新型 83; compounds such as 钢铁企业 count 3)
+WORD_FREQ = 20
+WORD_REACH = 3  # characters a longer word may reach either side of the term
 MEANING_GATE = -0.2  # calibrated similarity: the median sentence is 0, this query's best 1
 TERM_MEANING = 0.15  # cosine of a common word and the company's text for the word to count
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
+OTHER_ITEM = 0.5  # the item of a cluster or place not the company's ranks at this share of its score
 TRAIT_BONUS = 1.0
 TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
 TRAIT_PASSING = 0.5  # the weight of a passing mention (a paragraph about the type weighs 2)
@@ -218,6 +224,8 @@ class _Read:
     named: bool  # the industry names its cluster (else the cluster is the nearest one)
     city: str
     traits: tuple[str, ...]
+    places: frozenset[str] = frozenset()  # the places it is in: its city, its counties, those it names
+    named_places: frozenset[str] = frozenset()  # those whose own item speaks of it: its city, counties named
 
 
 class PolicyMatcher:
@@ -276,6 +284,56 @@ class PolicyMatcher:
         return out
 
     @cached_property
+    def places(self) -> dict[str, str]:
+        """Every city and county (县、县级市) by name, short name and name with 市/县 → the place
+        (its name as 专栏21 writes it, a city by its short name), for reading a profile."""
+        out: dict[str, str] = {}
+        for city, counties in lexicon().counties.items():
+            out[city] = out[city + "市"] = city
+            for county in counties.split():
+                out[county] = county
+                short = county[:-1]
+                if len(short) >= 2 and short not in lexicon().counties:
+                    out[short] = county
+        return out
+
+    @cached_property
+    def item_owners(self) -> dict[tuple[str, int], str]:
+        """The paragraphs that are the item of one cluster or one place in a list of them (专栏3's
+        （九）高品质钢铁材料产业集群, 专栏19's (十) 朝阳市, 专栏21's 35. 喀左县) → that cluster or place:
+        each speaks of its own, not of a company of another."""
+        out: dict[tuple[str, int], str] = {}
+        for name, items in self.cluster_items.items():
+            for key in items:
+                out[key] = name
+        for loc in self.doc.locations:
+            for i, p in enumerate(loc.paragraphs):
+                lead = (p.lead or "").strip().rstrip("。：:")
+                if lead in self.places:
+                    out[(loc.id, i)] = self.places[lead]
+        return out
+
+    def _places_of(self, profile: Profile) -> tuple[frozenset[str], frozenset[str]]:
+        """The places a company is in (its city, the city's counties, the counties it names) and
+        the ones it names (its city and the counties of its description)."""
+        city = profile.city.strip().removesuffix("市")
+        named = {city} if city else set()
+        key = match_key(profile.description + profile.industry)
+        for name in sorted(self.places, key=len, reverse=True):
+            if len(name) >= 2 and match_key(name) in key:
+                place = self.places[name]
+                if place not in lexicon().counties:  # a county; a city in a description may be a customer's
+                    named.add(place)
+                key = key.replace(match_key(name), "\0")
+        within = set(named)
+        for c, counties in lexicon().counties.items():
+            if c in named:
+                within.update(counties.split())
+            if named & set(counties.split()):
+                within.add(c)
+        return frozenset(within), frozenset(named)
+
+    @cached_property
     def _cluster_text(self) -> dict[str, str]:
         return {
             name: match_key(name) + "".join(match_key(self.doc[loc].paragraphs[i].text) for loc, i in items)
@@ -331,8 +389,25 @@ class PolicyMatcher:
         return found
 
     def _uses(self, text: str, key: str, term: str) -> bool:
-        """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not 动系统 (线控制动系统)."""
-        return match_key(term) in key and prepare(term) in self._tokens(text)
+        """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not 动系统 (线控制动系统),
+        and not inside a longer word of the language that means something else (金属 in 重金属,
+        客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁)."""
+        t = match_key(term)
+        if t not in key or prepare(term) not in self._tokens(text):
+            return False
+        at = key.find(t)
+        while at >= 0:
+            if not self._inside_word(key, at, len(t)):
+                return True
+            at = key.find(t, at + 1)
+        return False
+
+    def _inside_word(self, key: str, at: int, n: int) -> bool:
+        for start in range(max(0, at - WORD_REACH), at + 1):
+            for end in range(at + n, min(len(key), at + n + WORD_REACH) + 1):
+                if end - start > n and self.tokenizer.language_freq(key[start:end]) >= WORD_FREQ:
+                    return True
+        return False
 
     def _df(self, term: str) -> int:
         return round((len(self.units) + 1) / math.exp(self.extractor.idf(term)) - 0.5)
@@ -430,6 +505,8 @@ class PolicyMatcher:
             city=profile.city.removesuffix("市"),
             traits=tuple(dict.fromkeys(t for t in map(resolve_trait, profile.traits) if t)),
         )
+        places, named_places = self._places_of(profile)
+        read = replace(read, places=places, named_places=named_places)
         similarity = self._similarities(text, dense)
         scored = [c for u in self.units if (c := self._score(u, read, *similarity))]
         scored.sort(key=lambda c: -c.score)
@@ -478,7 +555,8 @@ class PolicyMatcher:
             strength += weight * (1.0 if in_sentence else 0.7) + (1.0 if industry else 0.0)
             shown = self._shown(t, profile.text, s.text if in_sentence else lead)
             reasons.append(f"{'行业' if industry else '业务'}:{shown}")
-        city_item = bool(profile.city) and u.head_key.startswith(match_key(profile.city))
+        owner = self.item_owners.get(u.key)
+        city_item = owner in profile.named_places  # the item of its city (专栏19) or of a county it names
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
         bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
         meaning_only = not strength and not trait_hits and not (city_item and z >= MEANING_GATE)
@@ -487,11 +565,11 @@ class PolicyMatcher:
         if not strength and not trait_hits and not city_item:
             reasons.append("语义:相近")  # in for its meaning alone: say so
         score = strength + MEANING_WEIGHT * max(z, 0.0)
-        if profile.city and (city_item or (strength and profile.city in s.text)):
+        if city_item or (profile.city and strength and profile.city in s.text):
             # the city ranks a clause on the company's industry (or the city's own item, 专栏19),
             # never makes one: 大连 + 户外运动目的地 is not about a shipbuilder
             score += CITY_BONUS
-            reasons.append(f"城市:{profile.city}")
+            reasons.append(f"城市:{owner if city_item else profile.city}")
         for trait in trait_hits:
             # a paragraph or box about the type of firm outranks a place that names it often, and
             # that a passing mention (支持民营企业、中小企业平等参与场景创新 in a section on science)
@@ -499,6 +577,12 @@ class PolicyMatcher:
             reasons.append(f"类型:{trait}")
         if _is_target(s.text):
             score += 0.5
+        if owner and owner not in profile.own.values() and owner not in profile.places:
+            # the item of another cluster or another place: 专栏4's 节能环保 item names 再生钢铁, but
+            # for a steelmaker of 专栏3; 专栏19's 鞍山 item names 菱镁, but for a firm in 营口
+            known = profile.named if owner in self.cluster_items else bool(profile.places)
+            if known:
+                score *= OTHER_ITEM
         return Clause(
             s.location.id,
             s.location.path,
