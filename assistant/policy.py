@@ -41,7 +41,7 @@ CITIES = PREFECTURES  # a profile names one of the 14 cities
 TRAITS: dict[str, tuple[str, ...]] = {
     "民营": ("民营", "民间投资", "非公"),
     "专精特新": ("专精特新", "小巨人", "单项冠军"),
-    "高新技术": ("高新技术企业", "科技型", "高企"),
+    "高新技术": ("高新技术企业", "高企"),  # not 科技型: 科技型中小企业 is a register of its own (专栏8)
     "外贸": ("外贸", "出口", "跨境", "进出口"),
     "中小企业": ("中小企业", "中小微"),
     "小微": ("小微", "个体工商户"),
@@ -93,6 +93,7 @@ TERM_MEANING = 0.15  # cosine of a common word and the company's text for the wo
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
+NAMED_ITEM = 4  # characters: a heading this long the company writes names its own item
 OTHER_ITEM = 0.5  # the item of a cluster or place not the company's ranks at this share of its score
 TRAIT_BONUS = 1.0
 TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
@@ -226,6 +227,8 @@ class _Read:
     traits: tuple[str, ...]
     places: frozenset[str] = frozenset()  # the places it is in: its city, its counties, those it names
     named_places: frozenset[str] = frozenset()  # those whose own item speaks of it: its city, counties named
+    named_items: frozenset[tuple[str, int]] = frozenset()  # items whose heading it writes (中德(沈阳)…产业园)
+    place_terms: frozenset[str] = frozenset()  # its words naming places (瓦房店, 欧洲): they rank, never make
 
 
 class PolicyMatcher:
@@ -284,6 +287,27 @@ class PolicyMatcher:
         return out
 
     @cached_property
+    def cluster_paragraphs(self) -> dict[str, frozenset[tuple[str, int]]]:
+        """Each cluster's paragraphs in the sections of its chapter (the chapter of 专栏2): those
+        whose lead names it or a part of its name (推动机器人产业创新发展 for 机器人及智能制造产业集群,
+        加快石化和精细化工产业结构优化 for 绿色石化及精细化工产业集群, 布局具备发展潜力的未来产业)."""
+        chapter = self.doc["box2"].chapter
+        out: dict[str, frozenset[tuple[str, int]]] = {}
+        for name in self.cluster_names:
+            core = name.removesuffix("产业集群")
+            parts = [match_key(t) for t in (core, *re.split(r"[与和及、]", core)) if len(t) >= 2]
+            if core.endswith("产业"):  # 未来产业集群
+                parts.append(match_key(core))
+            out[name] = frozenset(
+                (loc.id, i)
+                for loc in self.doc.locations
+                if loc.kind == "section" and loc.chapter == chapter
+                for i, p in enumerate(loc.paragraphs)
+                if p.lead and any(part in match_key(p.lead) for part in parts)
+            )
+        return out
+
+    @cached_property
     def places(self) -> dict[str, str]:
         """Every city and county (县、县级市) by name, short name and name with 市/县 → the place
         (its name as 专栏21 writes it, a city by its short name), for reading a profile."""
@@ -304,7 +328,7 @@ class PolicyMatcher:
         each speaks of its own, not of a company of another."""
         out: dict[tuple[str, int], str] = {}
         for name, items in self.cluster_items.items():
-            for key in items:
+            for key in items | self.cluster_paragraphs[name]:
                 out[key] = name
         for loc in self.doc.locations:
             for i, p in enumerate(loc.paragraphs):
@@ -312,6 +336,20 @@ class PolicyMatcher:
                 if lead in self.places:
                     out[(loc.id, i)] = self.places[lead]
         return out
+
+    def _named_items(self, text: str) -> frozenset[tuple[str, int]]:
+        """The items whose whole heading the company writes (位于中德（沈阳）高端装备制造产业园,
+        检验检测机构): its own park or trade among the plan's lists, not a cluster or place item."""
+        key = match_key(text)
+        return frozenset(
+            (loc.id, i)
+            for loc in self.doc.locations
+            for i, p in enumerate(loc.paragraphs)
+            if p.lead
+            and len(match_key(p.lead)) >= NAMED_ITEM
+            and match_key(p.lead) in key
+            and (loc.id, i) not in self.item_owners
+        )
 
     def _places_of(self, profile: Profile) -> tuple[frozenset[str], frozenset[str]]:
         """The places a company is in (its city, the city's counties, the counties it names) and
@@ -486,7 +524,7 @@ class PolicyMatcher:
         unrelated = frozenset(
             t for t in checked if self.semantics and self.semantics.similarity(t, text) < TERM_MEANING
         )
-        own = {k: name for name in chosen for k in self.cluster_items[name]}
+        own = {k: name for name in chosen for k in self.cluster_items[name] | self.cluster_paragraphs[name]}
         if not named:  # a box standing for a cluster (专栏5 for 未来产业) counts by its matching items
             own = {
                 k: name
@@ -506,13 +544,20 @@ class PolicyMatcher:
             traits=tuple(dict.fromkeys(t for t in map(resolve_trait, profile.traits) if t)),
         )
         places, named_places = self._places_of(profile)
-        read = replace(read, places=places, named_places=named_places)
+        tags = dict(self.tokenizer.tagged(text))
+        read = replace(
+            read,
+            places=places,
+            named_places=named_places,
+            named_items=self._named_items(text),
+            place_terms=frozenset(t for t in read.terms if t in self.places or tags.get(t) == "ns"),
+        )
         similarity = self._similarities(text, dense)
         scored = [c for u in self.units if (c := self._score(u, read, *similarity))]
         scored.sort(key=lambda c: -c.score)
         scored = _dedupe(scored)
         top = _select(scored, k, read.traits)
-        targets = self._targets(scored, read.own)
+        targets = self._targets(scored, {k: c for k, c in read.own.items() if k in self.cluster_items[c]})
         groups: dict[str, list[Clause]] = {}
         for c in top:
             groups.setdefault(self.doc[c.location].title_path[0], []).append(c)
@@ -540,6 +585,7 @@ class PolicyMatcher:
             strength += CLUSTER_ITEM if profile.named else CLUSTER_ITEM / 2
             reasons.append(f"行业:{cluster}")
         lead = s.location.paragraphs[s.paragraph_index].lead or ""
+        placed = 0.0  # what the places it names add: only to a clause on its business
         for t in profile.terms:
             industry = t in profile.industry
             in_sentence = self._uses(s.text, s.key, t)
@@ -552,11 +598,26 @@ class PolicyMatcher:
                 continue  # a common word in a sentence about something else
             # a word only a few places use (中德, 佟二堡, 液流电池) says most about the company
             weight = self.extractor.idf(t) / (2 if rare else 3)
-            strength += weight * (1.0 if in_sentence else 0.7) + (1.0 if industry else 0.0)
+            gain = weight * (1.0 if in_sentence else 0.7) + (1.0 if industry else 0.0)
+            if t in profile.place_terms:
+                placed += gain
+            else:
+                strength += gain
             shown = self._shown(t, profile.text, s.text if in_sentence else lead)
             reasons.append(f"{'行业' if industry else '业务'}:{shown}")
         owner = self.item_owners.get(u.key)
-        city_item = owner in profile.named_places  # the item of its city (专栏19) or of a county it names
+        if (
+            u.key in profile.named_items
+        ):  # its own park or trade among the plan's items (专栏16's 中德…产业园)
+            strength += CLUSTER_ITEM
+            reasons.append(f"业务:{lead.strip().rstrip('。：:')}")
+        city_item = (
+            owner in profile.named_places
+        )  # the item of its city (专栏19) or of a county it names (专栏21)
+        if strength or city_item:
+            strength += placed
+        elif placed:
+            reasons = [r for r in reasons if not r.startswith("业务:")]
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
         bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
         meaning_only = not strength and not trait_hits and not (city_item and z >= MEANING_GATE)
@@ -601,16 +662,49 @@ class PolicyMatcher:
         return max(words, key=len, default=term)
 
     def _speaks_to(self, u: _Unit, trait: str) -> bool:
-        """Whether a sentence is for a type of firm: in a paragraph or box about it, or naming it."""
-        return u.key in self.trait_paragraphs[trait] or any(w in u.sentence.text for w in TRAITS[trait])
+        """Whether a sentence is for a type of firm: in a paragraph or box about it, or naming it
+        outside a paragraph led by another type (培育壮大外贸经营主体规模 lists 高新技术企业 among
+        the firms to help export: a measure for exporters)."""
+        if u.key in self.trait_paragraphs[trait]:
+            return True
+        led_by = self.lead_traits.get(u.key, frozenset())
+        return not (led_by - {trait}) and self._names_type(u.sentence, trait)
+
+    def _names_type(self, s: Sentence, trait: str) -> bool:
+        """The sentence names the type of firm as a word of its own (外资 not in 拓展省外资源)."""
+        return any(self._names(s.key, match_key(w)) for w in TRAITS[trait])
+
+    def _names(self, key: str, word: str) -> bool:
+        """``key`` has ``word`` other than across two words of the language (国资 in 全国资源:
+        全国 + 资源), which jieba's cut would not show (it keeps 与央企, 个央企 whole)."""
+        at = key.find(word)
+        while at >= 0:
+            before = key[max(0, at - 1) : at + 1]
+            after = key[at + len(word) - 1 : at + len(word) + 1]
+            if not all(len(x) == 2 and self.tokenizer.language_freq(x) >= WORD_FREQ for x in (before, after)):
+                return True
+            at = key.find(word, at + 1)
+        return False
+
+    @cached_property
+    def lead_traits(self) -> dict[tuple[str, int], frozenset[str]]:
+        """The types of firm each paragraph's lead names (提升国资国企竞争力 → 国有)."""
+        out: dict[tuple[str, int], frozenset[str]] = {}
+        for loc in self.doc.locations:
+            for i, p in enumerate(loc.paragraphs):
+                if p.lead:
+                    named = frozenset(t for t, words in TRAITS.items() if any(w in p.lead for w in words))
+                    if named:
+                        out[(loc.id, i)] = named
+        return out
 
     @cached_property
     def trait_mentions(self) -> dict[str, dict[str, int]]:
         """For each type of firm, how many sentences of each location name it."""
         out: dict[str, dict[str, int]] = {trait: {} for trait in TRAITS}
         for u in self.units:
-            for trait, words in TRAITS.items():
-                if any(w in u.sentence.text for w in words):
+            for trait in TRAITS:
+                if self._names_type(u.sentence, trait):
                     counts = out[trait]
                     counts[u.key[0]] = counts.get(u.key[0], 0) + 1
         return out
@@ -654,9 +748,16 @@ def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clau
         per_loc[c.location] = per_loc.get(c.location, 0) + 1
 
     for trait in traits:
-        typed = [c for c in clauses if f"类型:{trait}" in c.reasons]
-        for c in [c for c in typed if c.location not in per_loc][:per_trait]:
-            take(c)  # each trait's best clauses, in places the report does not show yet
+        # each trait's best places; one the report already shows for another trait counts
+        # (专栏13 is for 民营 and 中小企业 firms alike): no weaker place is added to make up
+        places: set[str] = set()
+        for c in (c for c in clauses if f"类型:{trait}" in c.reasons):
+            if len(places) >= per_trait:
+                break
+            if c.location not in places:
+                places.add(c.location)
+                if c.location not in per_loc:
+                    take(c)
     rest = [c for c in clauses if c not in chosen]
     while len(chosen) < k:
         open_ = [c for c in rest if per_loc.get(c.location, 0) < PER_LOCATION]
