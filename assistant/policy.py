@@ -94,6 +94,7 @@ MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without shari
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
 NAMED_ITEM = 4  # characters: a heading this long the company writes names its own item
+ELSEWHERE = 0.7  # a clause assigning its measure to other places ranks at this share of its score
 OTHER_ITEM = 0.5  # the item of a cluster or place not the company's ranks at this share of its score
 TRAIT_BONUS = 1.0
 TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
@@ -336,6 +337,29 @@ class PolicyMatcher:
                 if lead in self.places:
                     out[(loc.id, i)] = self.places[lead]
         return out
+
+    @cached_property
+    def sentence_places(self) -> dict[tuple[str, int, int], frozenset[str]]:
+        """The cities and counties each sentence names (朝阳县 is the county, not the city 朝阳)."""
+        names = sorted(self.places, key=len, reverse=True)
+        out: dict[tuple[str, int, int], frozenset[str]] = {}
+        for u in self.units:
+            key, found = u.sentence.key, set()
+            for name in names:
+                k = match_key(name)
+                if k in key:
+                    found.add(self.places[name])
+                    key = key.replace(k, "\0")
+            if found:
+                out[(u.key[0], u.key[1], u.n)] = frozenset(found)
+        return out
+
+    def _elsewhere(self, u: _Unit, profile: _Read, specific: bool) -> bool:
+        """The sentence assigns its measure to places, none of them the company's own, and has
+        none of the few words that tie it to the company (沈抚改革创新示范区, 佟二堡 among
+        岫岩玉、兴城泳装 and other markets)."""
+        named = self.sentence_places.get((u.key[0], u.key[1], u.n))
+        return bool(profile.places and named and not named & profile.places and not specific)
 
     def _named_items(self, text: str) -> frozenset[tuple[str, int]]:
         """The items whose whole heading the company writes (位于中德（沈阳）高端装备制造产业园,
@@ -586,6 +610,7 @@ class PolicyMatcher:
             reasons.append(f"行业:{cluster}")
         lead = s.location.paragraphs[s.paragraph_index].lead or ""
         placed = 0.0  # what the places it names add: only to a clause on its business
+        specific = False  # it uses a word of the company's that few places use (佟二堡)
         for t in profile.terms:
             industry = t in profile.industry
             in_sentence = self._uses(s.text, s.key, t)
@@ -599,6 +624,7 @@ class PolicyMatcher:
             # a word only a few places use (中德, 佟二堡, 液流电池) says most about the company
             weight = self.extractor.idf(t) / (2 if rare else 3)
             gain = weight * (1.0 if in_sentence else 0.7) + (1.0 if industry else 0.0)
+            specific = specific or rare
             if t in profile.place_terms:
                 placed += gain
             else:
@@ -606,14 +632,12 @@ class PolicyMatcher:
             shown = self._shown(t, profile.text, s.text if in_sentence else lead)
             reasons.append(f"{'行业' if industry else '业务'}:{shown}")
         owner = self.item_owners.get(u.key)
-        if (
-            u.key in profile.named_items
-        ):  # its own park or trade among the plan's items (专栏16's 中德…产业园)
+        if u.key in profile.named_items:
+            # its own park or trade among the plan's items (专栏16's 中德(沈阳)高端装备制造产业园)
             strength += CLUSTER_ITEM
             reasons.append(f"业务:{lead.strip().rstrip('。：:')}")
-        city_item = (
-            owner in profile.named_places
-        )  # the item of its city (专栏19) or of a county it names (专栏21)
+        # the item of its city (专栏19) or of a county it names (专栏21)
+        city_item = owner in profile.named_places
         if strength or city_item:
             strength += placed
         elif placed:
@@ -644,6 +668,9 @@ class PolicyMatcher:
             known = profile.named if owner in self.cluster_items else bool(profile.places)
             if known:
                 score *= OTHER_ITEM
+        elif not cluster and self._elsewhere(u, profile, specific):
+            # a measure for other places: 依托沈阳、大连打造储能装备基地, for a firm in 朝阳
+            score *= ELSEWHERE
         return Clause(
             s.location.id,
             s.location.path,
