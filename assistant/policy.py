@@ -68,6 +68,11 @@ def resolve_trait(name: str) -> str | None:
     return None
 
 
+# Data: the words that name firms in general. A section or paragraph whose title or lead uses one
+# is about firms (强化企业科技创新主体地位, 充分激发各类经营主体活力): a type of firm it names in
+# passing is among those it is for, unlike one named in passing elsewhere (公建民营 in child care).
+FIRMS = ("企业", "经营主体")
+
 # Data: words of the titles of the parts that review the last plan, read the outlook or set the
 # plan's principles and aims (第一章: 发展基础, 面临形势, 指导思想, 基本要求, 发展目标, 专栏1 主要指标表):
 # they hold no measure for a company, and 科技型中小企业数量…超4.6万家 is no policy for an SME.
@@ -93,6 +98,7 @@ TERM_MEANING = 0.15  # cosine of a common word and the company's text for the wo
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
+CITY_GATE = 0.4  # its city's or county's item shares no word with it: it must be this close in meaning
 NAMED_ITEM = 4  # characters: a heading this long the company writes names its own item
 ELSEWHERE = 0.7  # a clause assigning its measure to other places ranks at this share of its score
 OTHER_ITEM = 0.5  # the item of a cluster or place not the company's ranks at this share of its score
@@ -486,13 +492,14 @@ class PolicyMatcher:
 
     def nearest_clusters(self, text: str, terms: list[str]) -> list[str]:
         """The cluster a free-text industry belongs to: the one whose own item uses the industry's
-        specific words (weighted by how rare they are in the plan) and is closest in meaning; when
-        no item shares a word, the one clearly closest in meaning, if any."""
+        specific words (weighted by how rare they are in the plan) and is closest in meaning (its
+        item or its paragraph in chapter 2); when no item shares a word, the one clearly closest in
+        meaning, if any."""
         scores = self.semantics.paragraph_scores(text) if self.semantics else {}
         ranked: list[tuple[float, float, str]] = []
         for name, items in self.cluster_items.items():
             lexical = sum(self.extractor.idf(t) for t in terms if match_key(t) in self._cluster_text[name])
-            meaning = max((scores.get(k, 0.0) for k in items), default=0.0)
+            meaning = max((scores.get(k, 0.0) for k in items | self.cluster_paragraphs[name]), default=0.0)
             ranked.append((lexical, meaning, name))
         with_words = sorted((r for r in ranked if r[0] > 0), key=lambda r: -(r[0] + 10 * r[1]))
         if with_words:
@@ -527,7 +534,9 @@ class PolicyMatcher:
         if named:
             chosen = named
         elif industry_terms:
-            chosen = self.nearest_clusters(profile.industry, industry_terms)
+            # the industry as the company names it, without its examples in brackets (铸造（风电和机床大件）)
+            head = re.split(r"[（(]", profile.industry, maxsplit=1)[0].strip() or profile.industry
+            chosen = self.nearest_clusters(head, self._terms(head))
         else:
             chosen = self.nearest_clusters(profile.description, description_terms)
         # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
@@ -577,10 +586,19 @@ class PolicyMatcher:
             place_terms=frozenset(t for t in read.terms if t in self.places or tags.get(t) == "ns"),
         )
         similarity = self._similarities(text, dense)
-        scored = [c for u in self.units if (c := self._score(u, read, *similarity))]
+        scored: list[Clause] = []
+        focused: set[tuple[str, str]] = set()  # clauses in a place about one of its types of firm
+        for u in self.units:
+            c = self._score(u, read, *similarity)
+            if c:
+                scored.append(c)
+                if self._for_firms(u) or any(
+                    self._trait_weight(u, t) >= 1 for t in read.traits if self._speaks_to(u, t)
+                ):
+                    focused.add((c.location, c.quote))
         scored.sort(key=lambda c: -c.score)
         scored = _dedupe(scored)
-        top = _select(scored, k, read.traits)
+        top = _select(scored, k, read.traits, focused)
         targets = self._targets(scored, {k: c for k, c in read.own.items() if k in self.cluster_items[c]})
         groups: dict[str, list[Clause]] = {}
         for c in top:
@@ -644,7 +662,7 @@ class PolicyMatcher:
             reasons = [r for r in reasons if not r.startswith("业务:")]
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
         bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
-        meaning_only = not strength and not trait_hits and not (city_item and z >= MEANING_GATE)
+        meaning_only = not strength and not trait_hits and not (city_item and z >= CITY_GATE)
         if meaning_only and (z < MEANING_ALONE or bare_lead):
             return None
         if not strength and not trait_hits and not city_item:
@@ -736,6 +754,12 @@ class PolicyMatcher:
                     counts[u.key[0]] = counts.get(u.key[0], 0) + 1
         return out
 
+    def _for_firms(self, u: _Unit) -> bool:
+        """The sentence's paragraph or place is about firms (强化企业科技创新主体地位, 充分激发各类
+        经营主体活力): a type of firm it names in passing is one of those it is for."""
+        lead = u.sentence.location.paragraphs[u.sentence.paragraph_index].lead or ""
+        return any(w in lead or w in u.sentence.location.title for w in FIRMS)
+
     def _trait_weight(self, u: _Unit, trait: str) -> float:
         if u.key in self.trait_paragraphs[trait]:
             return 2.0
@@ -759,7 +783,9 @@ def _calibrate(
     return {key: (s - mid) / span for key, s in scores.items()}
 
 
-def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clause]:
+def _select(
+    clauses: list[Clause], k: int, traits: tuple[str, ...], focused: set[tuple[str, str]] | None = None
+) -> list[Clause]:
     """The best ``k`` clauses: first each trait's best clauses, then one ranked list in which a
     clause from a location already shown counts for less (REPEAT_DISCOUNT per clause shown there).
 
@@ -778,7 +804,10 @@ def _select(clauses: list[Clause], k: int, traits: tuple[str, ...]) -> list[Clau
         # each trait's best places; one the report already shows for another trait counts
         # (专栏13 is for 民营 and 中小企业 firms alike): no weaker place is added to make up
         places: set[str] = set()
-        for c in (c for c in clauses if f"类型:{trait}" in c.reasons):
+        typed = [c for c in clauses if f"类型:{trait}" in c.reasons]
+        # a place that names the type in passing (推动国有企业加快实施…项目 among investments) is
+        # no place for it: only those about it, or that name it often, are shown for the type
+        for c in (c for c in typed if focused is None or (c.location, c.quote) in focused):
             if len(places) >= per_trait:
                 break
             if c.location not in places:
