@@ -89,6 +89,8 @@ DF_GENERIC = 55
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
 # chip designer).
 DF_RARE = 3
+SINGLE_DF = 5  # a single character counts in at most this many sentences…
+SINGLE_FREQ = 2000  # …and when jieba's dictionary counts it at most this often (硼 263, 锌 1652; 这 261791)
 # A term inside a longer word that jieba's dictionary counts at least this often is part of that
 # word, not used on its own (重金属 112, 客户端 42, 创新型 83; compounds such as 钢铁企业 count 3)
 WORD_FREQ = 20
@@ -448,6 +450,17 @@ class PolicyMatcher:
             df = self._df(t)
             if 1 <= df <= DF_GENERIC and (self.tokenizer.is_word(t) or (len(t) >= 3 and df <= DF_RARE)):
                 out.append(t)
+        # a character the language seldom uses alone and the plan names alone in a few places: an
+        # element or material (硼 in 铁、硼、金等战略性矿产, 锌 in 铜铅锌, 钒), not 这 or 找
+        for t in dict.fromkeys(self.tokenizer.tokens(text)):
+            if (
+                len(t) == 1
+                and "\u4e00" <= t <= "\u9fff"
+                and 1 <= self._df(t) <= SINGLE_DF
+                and self.tokenizer.language_freq(t) <= SINGLE_FREQ
+                and t not in out
+            ):
+                out.append(t)
         return out
 
     def _tokens(self, text: str) -> frozenset[str]:
@@ -461,8 +474,10 @@ class PolicyMatcher:
         and not inside a longer word of the language that means something else (金属 in 重金属,
         客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁)."""
         t = match_key(term)
-        if t not in key or prepare(term) not in self._tokens(text):
-            return False
+        if t not in key or (len(t) > 1 and prepare(term) not in self._tokens(text)):
+            return False  # a character alone (钒) may stand in a word jieba does not know (钒钛)
+        if len(t) == 1:
+            return True  # an element's name keeps its meaning in any word (锌 in 铜铅锌)
         at = key.find(t)
         while at >= 0:
             if not self._inside_word(key, at, len(t)):
@@ -476,6 +491,10 @@ class PolicyMatcher:
                 if end - start > n and self.tokenizer.language_freq(key[start:end]) >= WORD_FREQ:
                     return True
         return False
+
+    def _rare(self, term: str) -> bool:
+        """A word only a few places use (液流电池, 佟二堡), or a character kept for being one (钒)."""
+        return len(term) == 1 or self._df(term) <= DF_RARE
 
     def _df(self, term: str) -> int:
         return round((len(self.units) + 1) / math.exp(self.extractor.idf(term)) - 0.5)
@@ -553,7 +572,7 @@ class PolicyMatcher:
         terms = list(dict.fromkeys(industry_terms + description_terms))
         # a common word counts only when it is about the company's business in meaning: 芯片 for a
         # chip designer, not 控制 (合理控制开发强度); 钢铁 for a steelmaker, not 精深 (农产品精深加工)
-        checked = [t for t in terms if (t not in industry_terms or t in gated) and self._df(t) > DF_RARE]
+        checked = [t for t in terms if (t not in industry_terms or t in gated) and not self._rare(t)]
         unrelated = frozenset(
             t for t in checked if self.semantics and self.semantics.similarity(t, text) < TERM_MEANING
         )
@@ -634,7 +653,7 @@ class PolicyMatcher:
             in_sentence = self._uses(s.text, s.key, t)
             if not (in_sentence or (lead and self._uses(lead, u.head_key, t))):
                 continue
-            rare = self._df(t) <= DF_RARE
+            rare = self._rare(t)
             if t in profile.unrelated:
                 continue
             if (not industry or t in profile.gated) and not rare and alone < MEANING_GATE and not cluster:
