@@ -96,6 +96,7 @@ SINGLE_FREQ = 2000  # …and when jieba's dictionary counts it at most this ofte
 WORD_FREQ = 20
 WORD_REACH = 3  # characters a longer word may reach either side of the term
 MEANING_GATE = -0.2  # calibrated similarity: the median sentence is 0, this query's best 1
+GATED_GATE = 0.0
 TERM_MEANING = 0.15  # cosine of a common word and the company's text for the word to count
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
@@ -472,18 +473,27 @@ class PolicyMatcher:
     def _uses(self, text: str, key: str, term: str) -> bool:
         """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not 动系统 (线控制动系统),
         and not inside a longer word of the language that means something else (金属 in 重金属,
-        客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁)."""
+        客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁). jieba's cut decides, or
+        when it glues the term to a neighbour (工业母机 in 集成电路、工业母机、, 风电 in 海陆风电),
+        the term standing clear of the words of the language on both sides."""
         t = match_key(term)
-        if t not in key or (len(t) > 1 and prepare(term) not in self._tokens(text)):
-            return False  # a character alone (钒) may stand in a word jieba does not know (钒钛)
+        if t not in key:
+            return False
         if len(t) == 1:
-            return True  # an element's name keeps its meaning in any word (锌 in 铜铅锌)
+            return True  # an element's name keeps its meaning in any word (锌 in 铜铅锌, 钒 in 钒钛)
+        cut = prepare(term) in self._tokens(text)
         at = key.find(t)
         while at >= 0:
-            if not self._inside_word(key, at, len(t)):
+            if not self._inside_word(key, at, len(t)) and (cut or not self._touches(key, at, len(t))):
                 return True
             at = key.find(t, at + 1)
         return False
+
+    def _touches(self, key: str, at: int, n: int) -> bool:
+        """The term's first or last character makes a word of the language with its neighbour
+        (制动 in 线控制动系统 for 动系统)."""
+        pairs = (key[at - 1 : at + 1] if at else "", key[at + n - 1 : at + n + 1])
+        return any(len(p) == 2 and self.tokenizer.language_freq(p) >= WORD_FREQ for p in pairs)
 
     def _inside_word(self, key: str, at: int, n: int) -> bool:
         for start in range(max(0, at - WORD_REACH), at + 1):
@@ -564,9 +574,12 @@ class PolicyMatcher:
         gated: list[str] = []
         for name in chosen if named else ():  # a guessed cluster's name is not the company's words
             core = name.removesuffix("产业集群")
-            parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2] + [core]
-            industry_terms += [t for t in parts if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
-            words = [t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)]
+            parts = [t for t in re.split(r"[与和及、]", core) if len(t) >= 2 and t != core]
+            if 1 <= self._df(core) <= DF_GENERIC and core not in industry_terms:
+                industry_terms.append(core)
+            words = parts + [
+                t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)
+            ]
             gated += [t for t in words if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
         industry_terms += gated
         terms = list(dict.fromkeys(industry_terms + description_terms))
@@ -656,7 +669,8 @@ class PolicyMatcher:
             rare = self._rare(t)
             if t in profile.unrelated:
                 continue
-            if (not industry or t in profile.gated) and not rare and alone < MEANING_GATE and not cluster:
+            gate = GATED_GATE if t in profile.gated else MEANING_GATE
+            if (not industry or t in profile.gated) and not rare and alone < gate and not cluster:
                 continue  # a common word in a sentence about something else
             # a word only a few places use (中德, 佟二堡, 液流电池) says most about the company
             weight = self.extractor.idf(t) / (2 if rare else 3)
