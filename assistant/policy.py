@@ -16,7 +16,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .answering.lexicon import lexicon
@@ -29,7 +29,10 @@ from .query import PREFECTURES, content_terms
 from .tokens import Tokenizer, prepare
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .answering.model import PlanModel
+    from .retrieve import Hit
 
 _K = TypeVar("_K")
 _Sims = dict[tuple[str, int, int], float]  # (location, paragraph, n-th sentence) → similarity
@@ -109,6 +112,9 @@ TRAIT_BONUS = 1.0
 TRAIT_FOCUS = 2  # a location naming a type of firm in this many sentences is partly about it
 TRAIT_PASSING = 0.5  # the weight of a passing mention (a paragraph about the type weighs 2)
 MEANING_WEIGHT = 3.0
+ASPECT_MIN = 4  # characters: a statement of the description this long is searched on its own…
+ASPECT_K = 3  # …for this many places
+ASPECT_BONUS = 1.0
 PARAGRAPH_SHARE = 1.0  # a sentence is as close as its paragraph, at least
 CLUSTER_MARGIN = 0.08  # a cluster found by meaning alone must lead the next one by this much
 MAX_CLUSTERS = 2
@@ -145,6 +151,12 @@ class Clause:
         return f"{self.item}：{self.quote}"
 
 
+@lru_cache(maxsize=4096)
+def _key(term: str) -> str:
+    """:func:`match_key` of a term, kept: the same few terms are looked for in every sentence."""
+    return match_key(term)
+
+
 def _unnumbered(text: str) -> str:
     return match_key(_ITEM_MARK.sub("", text, count=1))
 
@@ -169,6 +181,8 @@ class Semantics(Protocol):
     def sentence_scores(self, query: str) -> dict[tuple[str, int, int], float]: ...
 
     def similarity(self, a: str, b: str) -> float: ...
+
+    def search_locations(self, query: str, k: int = 5) -> Sequence[Hit]: ...
 
 
 def clusters(doc: Document) -> tuple[str, ...]:
@@ -239,6 +253,7 @@ class _Read:
     named_places: frozenset[str] = frozenset()  # those whose own item speaks of it: its city, counties named
     named_items: frozenset[tuple[str, int]] = frozenset()  # items whose heading it writes (中德(沈阳)…产业园)
     place_terms: frozenset[str] = frozenset()  # its words naming places (瓦房店, 欧洲): they rank, never make
+    aspects: dict[tuple[str, int, int], str] = field(default_factory=dict)  # sentence → its words it answers
 
 
 class PolicyMatcher:
@@ -476,7 +491,7 @@ class PolicyMatcher:
         客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁). jieba's cut decides, or
         when it glues the term to a neighbour (工业母机 in 集成电路、工业母机、, 风电 in 海陆风电),
         the term standing clear of the words of the language on both sides."""
-        t = match_key(term)
+        t = _key(term)
         if t not in key:
             return False
         if len(t) == 1:
@@ -537,6 +552,33 @@ class PolicyMatcher:
         if len(by_meaning) > 1 and by_meaning[0][1] - by_meaning[1][1] >= CLUSTER_MARGIN:
             return [by_meaning[0][2]]
         return []
+
+    def _aspects(self, description: str) -> dict[tuple[str, int, int], str]:
+        """Each statement of the description (尾矿也想综合利用起来, 正在找中试场地和早期投资) searched
+        like a question: the sentence of each of the few best places that is closest to it."""
+        if self.semantics is None or not hasattr(self.semantics, "search_locations"):
+            return {}
+        out: dict[tuple[str, int, int], str] = {}
+        for clause in dict.fromkeys(c.strip() for c in re.split(r"[，。；！？,;!?\n]", description)):
+            if len(clause) < ASPECT_MIN:
+                continue
+            local = self.semantics.sentence_scores(clause)
+            for hit in self.semantics.search_locations(clause, k=ASPECT_K):
+                chunk = match_key(hit.chunk.text)
+                inside = [
+                    k for k, key in self._unit_keys.get(hit.location, ()) if key in chunk and k in local
+                ]
+                if inside:
+                    out.setdefault(max(inside, key=local.__getitem__), clause)
+        return out
+
+    @cached_property
+    def _unit_keys(self) -> dict[str, list[tuple[tuple[str, int, int], str]]]:
+        """Each location's sentences: (location, paragraph, n-th sentence) and match key."""
+        out: dict[str, list[tuple[tuple[str, int, int], str]]] = {}
+        for u in self.units:
+            out.setdefault(u.key[0], []).append(((u.key[0], u.key[1], u.n), u.sentence.key))
+        return out
 
     def _similarities(self, text: str, dense: Dense | None) -> tuple[_Sims, _Sims]:
         """Each sentence's closeness in meaning to the company, calibrated (median 0, best 1): its
@@ -618,6 +660,7 @@ class PolicyMatcher:
             place_terms=frozenset(t for t in read.terms if t in self.places or tags.get(t) == "ns"),
         )
         similarity = self._similarities(text, dense)
+        read = replace(read, aspects=self._aspects(profile.description))
         scored: list[Clause] = []
         focused: set[tuple[str, str]] = set()  # clauses in a place about one of its types of firm
         for u in self.units:
@@ -695,12 +738,15 @@ class PolicyMatcher:
             reasons = [r for r in reasons if not r.startswith("业务:")]
         trait_hits = [t for t in profile.traits if self._speaks_to(u, t)]
         bare_lead = s.text.rstrip("。") == lead.rstrip("。")  # a sub-heading, not a clause on its own
-        meaning_only = not strength and not trait_hits and not (city_item and z >= CITY_GATE)
+        aspect = profile.aspects.get((u.key[0], u.key[1], u.n))
+        meaning_only = not strength and not trait_hits and not (city_item and z >= CITY_GATE) and not aspect
         if meaning_only and (z < MEANING_ALONE or bare_lead):
             return None
-        if not strength and not trait_hits and not city_item:
+        if aspect:
+            reasons.append(f"描述:{aspect}")  # what the company says it does or needs, answered here
+        elif not strength and not trait_hits and not city_item:
             reasons.append("语义:相近")  # in for its meaning alone: say so
-        score = strength + MEANING_WEIGHT * max(z, 0.0)
+        score = strength + MEANING_WEIGHT * max(z, 0.0) + (ASPECT_BONUS if aspect else 0.0)
         if city_item or (profile.city and strength and profile.city in s.text):
             # the city ranks a clause on the company's industry (or the city's own item, 专栏19),
             # never makes one: 大连 + 户外运动目的地 is not about a shipbuilder
@@ -750,7 +796,7 @@ class PolicyMatcher:
 
     def _names_type(self, s: Sentence, trait: str) -> bool:
         """The sentence names the type of firm as a word of its own (外资 not in 拓展省外资源)."""
-        return any(self._names(s.key, match_key(w)) for w in TRAITS[trait])
+        return any(self._names(s.key, _key(w)) for w in TRAITS[trait])
 
     def _names(self, key: str, word: str) -> bool:
         """``key`` has ``word`` other than across two words of the language (国资 in 全国资源:
