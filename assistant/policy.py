@@ -56,6 +56,9 @@ TRAITS: dict[str, tuple[str, ...]] = {
     "创业企业": ("创业", "初创", "孵化"),
     "高成长": ("高成长", "瞪羚", "独角兽"),
 }
+# Data: firms of another type whose name holds a type's word: 科技型中小企业 is a register of its
+# own (专栏8 壮大科技型企业群体), not every small or medium firm.
+NOT_THE_TYPE: dict[str, tuple[str, ...]] = {"中小企业": ("科技型中小企业",)}
 
 
 def resolve_trait(name: str) -> str | None:
@@ -796,7 +799,10 @@ class PolicyMatcher:
 
     def _names_type(self, s: Sentence, trait: str) -> bool:
         """The sentence names the type of firm as a word of its own (外资 not in 拓展省外资源)."""
-        return any(self._names(s.key, _key(w)) for w in TRAITS[trait])
+        key = s.key
+        for other in NOT_THE_TYPE.get(trait, ()):
+            key = key.replace(_key(other), "\0")
+        return any(self._names(key, _key(w)) for w in TRAITS[trait])
 
     def _names(self, key: str, word: str) -> bool:
         """``key`` has ``word`` other than across two words of the language (国资 in 全国资源:
