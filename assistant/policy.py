@@ -611,8 +611,8 @@ class PolicyMatcher:
             # the industry as the company names it, without its examples in brackets (铸造（风电和机床大件）)
             head = re.split(r"[（(]", profile.industry, maxsplit=1)[0].strip() or profile.industry
             chosen = self.nearest_clusters(head, self._terms(head))
-        else:
-            chosen = self.nearest_clusters(profile.description, description_terms)
+        else:  # by meaning alone: a description's words are as often its customers' or its needs'
+            chosen = self.nearest_clusters(profile.description, [])  # (出口, 本地, 回收)
         # the cluster's name is the company's industry in the plan's words: 船舶, 海工装备 whole;
         # its single words (钢铁, 精深) only where the sentence is also close in meaning. Only a
         # cluster the company names: the nearest one to 新型储能 may be 汽车及零部件 for its 电池.
