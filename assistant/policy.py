@@ -625,6 +625,10 @@ class PolicyMatcher:
             words = parts + [
                 t for t in self.tokenizer.tokens(core) if len(t) >= 2 and self.tokenizer.is_word(t)
             ]
+            # a word another cluster's name uses too (精深: 农产品生产与精深加工; 材料, 先进) tells no
+            # industry from another
+            others = "".join(_key(c) for c in self.cluster_names if c != name)
+            words = [t for t in words if _key(t) not in others]
             gated += [t for t in words if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
         industry_terms += gated
         terms = list(dict.fromkeys(industry_terms + description_terms))
