@@ -95,6 +95,9 @@ DF_GENERIC = 55
 # meaning to the company than the plan's median sentence (控制 in 合理控制开发强度 is not about a
 # chip designer).
 DF_RARE = 3
+DF_COMMON = (
+    20  # a word of a free-text industry in more sentences than this counts like a cluster's single word
+)
 SINGLE_DF = 5  # a single character counts in at most this many sentences…
 SINGLE_FREQ = 2000  # …and when jieba's dictionary counts it at most this often (硼 263, 锌 1652; 这 261791)
 # A term inside a longer word that jieba's dictionary counts at least this often is part of that
@@ -630,7 +633,10 @@ class PolicyMatcher:
             others = "".join(_key(c) for c in self.cluster_names if c != name)
             words = [t for t in words if _key(t) not in others]
             gated += [t for t in words if t not in industry_terms and 1 <= self._df(t) <= DF_GENERIC]
-        industry_terms += gated
+        # a common word of a free-text industry counts, like a cluster's single words, where the
+        # sentence is close in meaning (新型 of 新型储能: 新型城镇化, 新型基础设施…)
+        gated += [t for t in industry_terms if self._df(t) > DF_COMMON and t not in gated]
+        industry_terms += [t for t in gated if t not in industry_terms]
         terms = list(dict.fromkeys(industry_terms + description_terms))
         # a common word counts only when it is about the company's business in meaning: 芯片 for a
         # chip designer, not 控制 (合理控制开发强度); 钢铁 for a steelmaker, not 精深 (农产品精深加工)
