@@ -107,6 +107,7 @@ WORD_REACH = 3  # characters a longer word may reach either side of the term
 MEANING_GATE = -0.2  # calibrated similarity: the median sentence is 0, this query's best 1
 GATED_GATE = 0.0
 TERM_MEANING = 0.15  # cosine of a common word and the company's text for the word to count
+FOCUS_MIN = 0.4  # calibrated: a cluster's word whose sentences are on average less close is diffuse
 MEANING_ALONE = 0.65  # a sentence this close in meaning qualifies without sharing a word
 CLUSTER_ITEM = 3.0  # a sentence of the company's cluster's own item (专栏3/专栏4)
 CITY_BONUS = 2.5
@@ -586,6 +587,21 @@ class PolicyMatcher:
             out.setdefault(u.key[0], []).append(((u.key[0], u.key[1], u.n), u.sentence.key))
         return out
 
+    def _diffuse(self, terms: frozenset[str], similarity: _Sims) -> frozenset[str]:
+        """The words the plan uses mostly about other things than the company: their sentences are
+        on average no closer to it than FOCUS_MIN (高品质 of 高品质钢铁材料: 高品质旅游产品供给,
+        高品质的演出、赛事…)."""
+        out = set()
+        for t in terms:
+            zs = [
+                similarity.get((u.key[0], u.key[1], u.n), 0.0)
+                for u in self.units
+                if self._uses(u.sentence.text, u.sentence.key, t)
+            ]
+            if zs and sum(zs) / len(zs) < FOCUS_MIN:
+                out.add(t)
+        return frozenset(out)
+
     def _similarities(self, text: str, dense: Dense | None) -> tuple[_Sims, _Sims]:
         """Each sentence's closeness in meaning to the company, calibrated (median 0, best 1): its
         own, and read in its paragraph ("推进朝阳钒钛资源开发" says little alone)."""
@@ -673,6 +689,17 @@ class PolicyMatcher:
             place_terms=frozenset(t for t in read.terms if t in self.places or tags.get(t) == "ns"),
         )
         similarity = self._similarities(text, dense)
+        # a cluster's single word or a rare word of the description the plan uses about other
+        # things (高品质: 高品质旅游产品; 取向 of 取向硅钢: 价值取向) makes no match
+        rare = {t for t in read.terms if t not in read.industry and len(t) > 1 and self._rare(t)}
+        diffuse = self._diffuse(read.gated | (rare - read.place_terms), similarity[0])
+        if diffuse:
+            read = replace(
+                read,
+                terms=tuple(t for t in read.terms if t not in diffuse),
+                industry=read.industry - diffuse,
+                gated=read.gated - diffuse,
+            )
         read = replace(read, aspects=self._aspects(profile.description))
         scored: list[Clause] = []
         focused: set[tuple[str, str]] = set()  # clauses in a place about one of its types of firm
