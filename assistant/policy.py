@@ -2,10 +2,14 @@
 
 A profile (industry, city, traits, free description) is matched sentence by sentence against the
 whole plan. A clause qualifies when it shares the company's industry or business terms (or is
-very close to the description in meaning); naming the company's city or one of its traits adds
-to its rank. Every clause is a verbatim sentence with its location and the terms it shares, so
-the report claims nothing the plan does not say. Targets of the company's 专栏 cluster (营收规模
-etc.) are pulled out separately.
+very close to the description in meaning, or answers one of the description's statements searched
+like a question); naming the company's city or one of its traits adds to its rank. The plan's
+structure is read, not word lists: the company's cluster (named, or nearest by its words and by
+meaning) owns its 专栏3/4/5 item and its paragraph in chapter 2; 专栏19/21 items belong to their
+city or county, and an item of another cluster or place ranks low; a type of firm is shown where
+the plan writes about it. Every clause is a verbatim sentence with its location and the terms it
+shares, so the report claims nothing the plan does not say. Targets of the company's 专栏 cluster
+(营收规模 etc.) are pulled out separately.
 """
 
 from __future__ import annotations
@@ -493,11 +497,11 @@ class PolicyMatcher:
         return found
 
     def _uses(self, text: str, key: str, term: str) -> bool:
-        """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not 动系统 (线控制动系统),
-        and not inside a longer word of the language that means something else (金属 in 重金属,
-        客户 in 客户端, 新型 in 创新型; 钢铁 in 钢铁企业 is still 钢铁). jieba's cut decides, or
-        when it glues the term to a neighbour (工业母机 in 集成电路、工业母机、, 风电 in 海陆风电),
-        the term standing clear of the words of the language on both sides."""
+        """``text`` uses ``term`` as a word of its own: 驱动 in 电驱动系统, not inside a longer word
+        of the language that means something else (金属 in 重金属, 客户 in 客户端, 新型 in 创新型;
+        钢铁 in 钢铁企业 is still 钢铁). jieba's cut decides, or when it glues the term to a
+        neighbour (工业母机 in 集成电路、工业母机、, 风电 in 海陆风电), the term standing clear of
+        the words of the language on both sides (not 外资 in 拓展省外资源: 省外)."""
         t = _key(term)
         if t not in key:
             return False
@@ -513,7 +517,7 @@ class PolicyMatcher:
 
     def _touches(self, key: str, at: int, n: int) -> bool:
         """The term's first or last character makes a word of the language with its neighbour
-        (制动 in 线控制动系统 for 动系统)."""
+        (省外 in 拓展省外资源 for 外资)."""
         pairs = (key[at - 1 : at + 1] if at else "", key[at + n - 1 : at + n + 1])
         return any(len(p) == 2 and self.tokenizer.language_freq(p) >= WORD_FREQ for p in pairs)
 
