@@ -42,11 +42,11 @@ from assistant.ui import policy_html, section_html
 URL = "/api/policies/match"
 # Floors just below the figures measured when they were set (tuning set: recall@10 0.964 of the
 # expected locations, precision@10 0.821 against the labelled relevant ones; development set:
-# 0.943 / 0.762).
+# 0.943 / 0.781).
 MIN_PROFILE_RECALL_AT_10 = 0.96
 MIN_PROFILE_PRECISION_AT_10 = 0.82
 MIN_DEV_PROFILE_RECALL_AT_10 = 0.94
-MIN_DEV_PROFILE_PRECISION_AT_10 = 0.76
+MIN_DEV_PROFILE_PRECISION_AT_10 = 0.78
 
 
 def _detail(response: Any, status: int = 422) -> str:
