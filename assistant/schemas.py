@@ -166,7 +166,8 @@ class ClauseOut(BaseModel):
     quote: str = Field(description="One sentence of the plan, verbatim (whitespace aside) in its location.")
     score: float
     reasons: list[str] = Field(
-        description="Why it matched: the profile terms it shares, e.g. 行业:船舶, 城市:大连, 类型:民营."
+        description="Why it matched: the profile terms it shares, e.g. 行业:船舶, 城市:大连, 类型:民营, or "
+        "描述:<a statement of the company's description it answers>."
     )
     item: str = Field(
         "",

@@ -38,8 +38,14 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         self._tagger: jieba.posseg.POSTokenizer | None = None
         self.user_terms = tuple(sorted({t for t in user_terms if 2 <= len(t) <= 20}))
+        # the dictionary's own counts of the plan's terms, before they are raised to keep them whole
+        self._language_freq: dict[str, int] = {}
+        if self.user_terms:
+            self._jieba.check_initialized()
         for term in self.user_terms:
-            self._jieba.add_word(prepare(term), freq=2000)
+            word = prepare(term)
+            self._language_freq.setdefault(word, self._jieba.FREQ.get(word) or 0)
+            self._jieba.add_word(word, freq=2000)
 
     def is_word(self, term: str) -> bool:
         """A word of jieba's dictionary or of the plan's own terms, not a pair of characters its HMM
@@ -49,6 +55,15 @@ class Tokenizer:
             return True
         self._jieba.check_initialized()
         return bool(self._jieba.FREQ.get(word))
+
+    def language_freq(self, word: str) -> int:
+        """How often jieba's dictionary (the language, not the plan) has ``word``: 重金属 112,
+        客户端 42, but 钢铁企业 3 and 新型储能 0 (a plan's term)."""
+        word = prepare(word)
+        if word in self._language_freq:
+            return self._language_freq[word]
+        self._jieba.check_initialized()
+        return self._jieba.FREQ.get(word) or 0
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """The precise cut of ``text`` with jieba's part-of-speech flags (v verb, n noun, m numeral…)."""

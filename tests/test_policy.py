@@ -22,7 +22,7 @@ from assistant.evaluate import (
     write_profile_outputs,
 )
 from assistant.facade import Assistant
-from assistant.normalize import contains
+from assistant.normalize import contains, match_key
 from assistant.policy import (
     CITIES,
     CSV_HEADER,
@@ -40,10 +40,13 @@ from assistant.schemas import DALIAN_SHIPBUILDER
 from assistant.ui import policy_html, section_html
 
 URL = "/api/policies/match"
-# Floors just below the figures measured when they were set (recall@10 0.879 of the expected
-# locations, precision@10 0.700 against the labelled relevant ones).
-MIN_PROFILE_RECALL_AT_10 = 0.85
-MIN_PROFILE_PRECISION_AT_10 = 0.65
+# Floors just below the figures measured when they were set (tuning set: recall@10 0.964 of the
+# expected locations, precision@10 0.821 against the labelled relevant ones; development set:
+# 0.943 / 0.781).
+MIN_PROFILE_RECALL_AT_10 = 0.96
+MIN_PROFILE_PRECISION_AT_10 = 0.82
+MIN_DEV_PROFILE_RECALL_AT_10 = 0.94
+MIN_DEV_PROFILE_PRECISION_AT_10 = 0.78
 
 
 def _detail(response: Any, status: int = 422) -> str:
@@ -268,6 +271,13 @@ def test_profile_eval_recall_and_precision_at_10(assistant: Assistant) -> None:
     assert result["precision@10"] >= MIN_PROFILE_PRECISION_AT_10, result["precision@10"]
 
 
+def test_dev_profile_eval_recall_and_precision_at_10(assistant: Assistant) -> None:
+    result = evaluate_profiles(assistant, DEFAULT_PROFILES.with_name("profiles_dev.jsonl"))
+    assert not any(i["error"] for i in result["items"])
+    assert result["recall@10"] >= MIN_DEV_PROFILE_RECALL_AT_10, result["recall@10"]
+    assert result["precision@10"] >= MIN_DEV_PROFILE_PRECISION_AT_10, result["precision@10"]
+
+
 def test_profile_eval_over_http_and_in_the_report(api_client: TestClient, assistant: Assistant) -> None:
     """``eval --url … --profiles`` scores the server's answers the same way; the report shows them."""
     over_http = evaluate_profiles(http_matcher(api_client))
@@ -416,3 +426,101 @@ def test_profile_eval_judges_precision_against_relevant(tmp_path: Any, assistant
     assert item["precision_expected"] == round(locations.count("box4") / 10, 4)
     paths = write_profile_outputs(result, tmp_path / "out")
     assert [p.name for p in paths] == ["profiles.json", "profiles.md"] and all(p.exists() for p in paths)
+
+
+# --------------------------------------------------------------------------- reading the company by the plan's structure
+
+
+def _report(assistant: Assistant, profile: Profile, k: int = 10) -> list[Clause]:
+    return list(assistant.match(profile, k).clauses)
+
+
+def test_a_county_the_company_names_brings_its_own_item(assistant: Assistant) -> None:
+    """宽甸 is a county of 丹东: its 专栏21 item (硼镁等绿色矿山) is the company's; 硼 alone is a word of
+    the company's (铁、硼、金等战略性矿产资源)."""
+    clauses = _report(
+        assistant, Profile("硼矿采选", "丹东", ("民营",), "宽甸的硼矿企业，采选硼镁矿，生产硼砂")
+    )
+    county = [c for c in clauses if c.location == "box21" and "城市:宽甸县" in c.reasons]
+    assert county and "宽甸县" in county[0].text, [(c.location, c.text) for c in clauses]
+    assert any(c.location == "ch2.s1" and "铁、硼、金" in c.quote for c in clauses)
+
+
+def test_the_park_the_company_is_in_is_its_own_item(assistant: Assistant) -> None:
+    profile = Profile(
+        "汽车零部件", "沈阳", ("外资",), "位于中德（沈阳）高端装备制造产业园的合资企业，生产电驱动总成"
+    )
+    report = assistant.match(profile, 10)
+    assert report.clusters == ("汽车及零部件产业集群",)
+    park = [c for c in report.clauses if c.location == "box16"]
+    assert park and park[0].item.startswith("（七）中德(沈阳)高端装备制造产业园"), [c.text for c in park]
+    assert any(r.startswith("业务:中德") for r in park[0].reasons)
+    assert any(c.location == "ch8.s3" and "类型:外资" in c.reasons for c in report.clauses)
+
+
+def test_items_of_other_places_and_shared_cluster_words_rank_low(assistant: Assistant) -> None:
+    """A 营口 maker of magnesia refractories: 专栏19's item for 鞍山 is for firms in 鞍山, and 精深 (a
+    word of 农产品生产与精深加工产业集群 too) does not bring 农产品精深加工."""
+    report = assistant.match(Profile("菱镁精深加工及特色资源产业集群", "营口", (), "生产镁质耐火材料"), 10)
+    clauses = list(report.clauses)
+    assert clauses[0].location == "box3" and "菱镁" in clauses[0].text
+    assert not any("农产品" in c.quote for c in clauses), [c.text for c in clauses]
+    own = next(c for c in clauses if c.location == "box3")
+    assert all(c.score < own.score for c in clauses if c.location == "box19" and "鞍山市" in c.quote)
+
+
+def test_a_customers_product_in_brackets_makes_no_cluster(assistant: Assistant) -> None:
+    """铸造（风电和机床大件）: a foundry, not a maker of machine tools; its county's item comes first
+    and the wind-power base its city is named for is shown."""
+    report = assistant.match(
+        Profile("铸造（风电和机床大件）", "阜新", (), "阜新县的铸造厂，做风电轮毂和机床床身"), 10
+    )
+    assert report.clusters == ()
+    clauses = list(report.clauses)
+    assert clauses[0].location == "box21" and "阜新县" in clauses[0].text and "铸造" in clauses[0].text
+    assert any(c.location == "box27" and "风电" in c.quote and "阜新" in c.quote for c in clauses)
+
+
+def test_a_description_without_industry_is_placed_by_meaning(assistant: Assistant) -> None:
+    """出口 is what the company needs, not its industry: no 轨道交通 cluster for a wafer exporter."""
+    report = assistant.match(Profile("", "锦州", ("外贸",), "做光伏硅片和单晶硅棒，产品出口东南亚"), 10)
+    assert report.clusters == ()
+    assert any(c.location == "ch8.s2" and "类型:外贸" in c.reasons for c in report.clauses)
+
+
+def test_the_company_s_statements_are_searched(assistant: Assistant) -> None:
+    """What the company says it needs (尾矿也想综合利用起来) is answered from the plan, with the
+    statement as the reason."""
+    clauses = _report(assistant, Profile("", "丹东", (), "宽甸的矿山企业，尾矿也想综合利用起来"))
+    answered = [c for c in clauses if "描述:尾矿也想综合利用起来" in c.reasons]
+    assert answered and all(c.location.startswith("ch18.") for c in answered), [c.text for c in clauses]
+
+
+def test_words_inside_other_words_make_no_match(assistant: Assistant) -> None:
+    matcher = assistant.matcher
+
+    def uses(text: str, term: str) -> bool:
+        return matcher._uses(text, match_key(text), term)
+
+    assert not uses("持续推进重点区域、重点行业重金属污染防控。", "金属")  # 重金属
+    assert not uses("做大做强“辽望”、“北斗”客户端。", "客户")  # 客户端
+    assert not uses("培育一批总部型、创新型链主企业。", "新型")  # 创新型
+    assert uses("推进钢铁企业主体设备大型化。", "钢铁")  # 钢铁企业 is still 钢铁
+    assert uses("推进新能源、集成电路、工业母机、高端仪器仪表等领域关键核心技术攻关。", "工业母机")
+    assert uses("依托大连、阜新等打造海陆风电先进装备制造基地。", "风电")
+    report = assistant.match(Profile("有色金属冶炼", "葫芦岛", ("外资",), "锌冶炼，硫酸副产品"), 20)
+    assert not any("省外资源" in c.quote for c in report.clauses)  # 外资 across 省外 + 资源
+    assert any(c.location == "box3" and "铜铅锌" in c.quote for c in report.clauses)  # 锌 alone
+
+
+def test_a_type_of_firm_is_shown_where_the_plan_writes_about_it(assistant: Assistant) -> None:
+    """高新技术: 支持高新技术企业… (第四章第三节), not 专栏14's list of firms to help export; 中小企业:
+    not 科技型中小企业, a register of its own."""
+    report = assistant.match(
+        Profile("仪器仪表产业集群", "丹东", ("高新技术", "中小企业"), "生产激光粒度分析仪"), 10
+    )
+    typed = {t: [c for c in report.clauses if f"类型:{t}" in c.reasons] for t in ("高新技术", "中小企业")}
+    assert any(c.location == "ch4.s3" for c in typed["高新技术"]), [c.text for c in report.clauses]
+    assert not any(c.location in ("box14", "box8") for c in typed["高新技术"])
+    assert typed["中小企业"] and not any("科技型中小企业" in c.quote for c in typed["中小企业"])
+    assert not any(c.location.startswith("ch1.") for c in report.clauses)

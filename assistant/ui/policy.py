@@ -23,7 +23,14 @@ POLICY_EMPTY = empty_html(
 POLICY_PANEL_EMPTY = empty_html("点击条款下方的出处标签，在这里查看原文（条款高亮显示）。")
 ANY_CITY = "不限"
 POLICY_K = 20
-REASON_CLASSES = {"行业": "industry", "业务": "business", "城市": "city", "类型": "type", "语义": "meaning"}
+REASON_CLASSES = {
+    "行业": "industry",
+    "业务": "business",
+    "城市": "city",
+    "类型": "type",
+    "描述": "meaning",  # a statement of the company's description the clause answers
+    "语义": "meaning",
+}
 
 
 def _reasons_html(reasons: tuple[str, ...]) -> str:
