@@ -60,6 +60,8 @@ def test_same_sound_typos_are_corrected_against_the_plan(assistant: Assistant) -
     assert normalize_question("这个公司的声誉", vocabulary) == "这个公司的声誉"
     # the same slip twice is the same word, though only one occurrence reads on as the plan writes it
     assert normalize_question("便宜点的拖育 普惠拖育", vocabulary) == "便宜点的托育 普惠托育"
+    # a conjunction before a word is no slip (和工业 is not 核工业)
+    assert normalize_question("做工业CAE和工业控制软件", vocabulary) == "做工业CAE和工业控制软件"
     # words the plan has are never "corrected"
     assert normalize_question("清洁能源装机占比", vocabulary) == "清洁能源装机占比"
 

@@ -71,6 +71,10 @@ def _places(text: str) -> str:
     return _BOX.sub(box, text)
 
 
+# conjunctions and prepositions that stand before a word of their own: never the first character of a slip
+_JOINING = frozenset("和与及或跟同在对把给")
+
+
 def pinyin_key(word: str) -> str:
     return " ".join(lazy_pinyin(word))
 
@@ -159,6 +163,8 @@ class Vocabulary:
         near, far = left[-1:], right[:1]
         if (near and self.is_word(near + window[0])) or (far and self.is_word(window[-1] + far)):
             return []  # the stretch cuts a word of the question in two: 五个|方面, 所有|指令
+        if window[0] in _JOINING:
+            return []  # "CAE和工业控制软件": a conjunction before a word, not a slip of 核工业
         if len(window) == _PAIR:
             if any(g in self.plan_text for g in (left + window, window + right) if len(g) > _PAIR):
                 return []
