@@ -641,3 +641,9 @@ def test_another_group_of_the_same_box_is_that_group_alone(assistant: Assistant)
         ("assistant", "根据专栏25「现代综合交通重大项目」，铁路共3个：1. 新建秦沈高铁第二通道"),
     )
     assert "金州湾国际机场" in a.text and "秦沈高铁" not in a.text
+
+
+def test_a_company_asking_in_the_same_sentence_gets_its_question_answered(assistant: Assistant) -> None:
+    a = _ask(assistant, "我们是沈阳给主机厂做航空结构件的配套企业，规划对航空产业有什么支持和目标？")
+    assert "航空" in a.text.split("结合您的企业情况")[0]
+    assert "结合您的企业情况" in a.text

@@ -92,8 +92,16 @@ _SELF = re.compile(r"(对|给|帮)?(我们|我司|咱们|本公司|我们公司)
 def asked_clause(text: str) -> str | None:
     """The question a company asks after describing itself: its last sentence when that sentence
     asks something and the description came before it; without the words about itself."""
-    m = _ASKED.search(text.strip())
-    if m is None or m.start() == 0:
+    text = text.strip()
+    m = _ASKED.search(text)
+    if m is None:
         return None
-    asked = _SELF.sub("", m.group(0)).strip(" ，,")
+    start = m.start()
+    if start == 0:
+        # one sentence, the description before a comma: "我们是…配套企业，规划对航空产业有什么支持？"
+        cut = max(text.rfind("，"), text.rfind(","))
+        if cut <= 0 or not _SELF.search(text[:cut]) or not _ASKS.search(text[cut + 1 :]):
+            return None
+        start = cut + 1
+    asked = _SELF.sub("", text[start:]).strip(" ，,")
     return asked if len(asked) >= 6 else None
