@@ -647,3 +647,8 @@ def test_a_company_asking_in_the_same_sentence_gets_its_question_answered(assist
     a = _ask(assistant, "我们是沈阳给主机厂做航空结构件的配套企业，规划对航空产业有什么支持和目标？")
     assert "航空" in a.text.split("结合您的企业情况")[0]
     assert "结合您的企业情况" in a.text
+
+
+def test_measures_and_targets_asked_together_give_both(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划对航空产业有什么支持和目标？")
+    assert "航空" in a.text and "相关目标" in a.text and "1500亿元" in strip_ws(a.text)

@@ -53,6 +53,8 @@ def compose(
     if special is not None:
         draft = special()
         if draft is not None:
+            if intent is Intent.OVERVIEW and _TARGETS_TOO.search(req.text):
+                draft = _with_targets(draft, req, ctx)  # "有什么支持和目标": the measures, then the figures
             return draft
     if intent in (Intent.LIST, Intent.OVERVIEW, Intent.FACT) or _COUNT_ASKED.search(req.text):
         grouped = _named_group(req, ctx)
@@ -79,6 +81,22 @@ def compose(
         if found is not None:
             return found
     return draft
+
+
+_TARGETS_TOO = re.compile(r"(和|与|及|、)(目标|指标)|(目标|指标)(和|与|及|、)")
+
+
+def _with_targets(draft: Draft, req: Request, ctx: Context) -> Draft:
+    found = targets.compose(req, ctx)
+    if found is None or found.abstained:
+        return draft
+    return Draft(
+        draft.kind,
+        False,
+        draft.text + "\n\n相关目标：\n" + found.text,
+        draft.citations + found.citations,
+        draft.computed + found.computed,
+    )
 
 
 _COUNT_ASKED = re.compile(r"(几|多少)(项|个|类|条|大类)")  # "关键救援力量提升工程一共几项"
