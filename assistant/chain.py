@@ -124,7 +124,7 @@ class AnswerChain:
         self.extractor = Extractor(document)
         tokenizer = retriever.index.tokenizer
         self.model = PlanModel(document, self.extractor, tokenizer)
-        self.vocabulary = build_vocabulary(document, tokenizer)
+        self.vocabulary = build_vocabulary(document, tokenizer, retriever.index.vocabulary)
         self.matcher = PolicyMatcher(document, self.extractor, tokenizer, self.model, retriever)
         self.llm = llm
         self.chain: Runnable[State, State] = (
