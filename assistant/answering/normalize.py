@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
 
 from ..normalize import cn_to_int, int_to_cn
 from .lexicon import lexicon
@@ -71,11 +70,21 @@ def _places(text: str) -> str:
     return _BOX.sub(box, text)
 
 
+def _syllables(text: str) -> list[str]:
+    """One syllable per character, without tones. pypinyin is imported here, on first use: its
+    phrase dictionary takes about 0.2 s to import, which the server's start need not wait for."""
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text)
+
+
 def pinyin_key(word: str) -> str:
-    return " ".join(lazy_pinyin(word))
+    return " ".join(_syllables(word))
 
 
 def _tones(word: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
 
 
@@ -191,7 +200,7 @@ class Vocabulary:
         out = text
         for run in _HAN_RUN.finditer(text):
             segment = run.group(0)
-            fixed, sounds = segment, lazy_pinyin(segment)  # one syllable per character
+            fixed, sounds = segment, _syllables(segment)  # one syllable per character
             for size in _WINDOWS:
                 i = 0
                 while i + size <= len(fixed):
