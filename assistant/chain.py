@@ -36,6 +36,7 @@ from .parse import Document
 from .policy import PolicyMatcher
 from .query import classify_followup
 from .retrieve import BROAD_DENSE_WEIGHT, Hit, Retriever
+from .tokens import import_tagger
 
 if TYPE_CHECKING:  # the LLM client (openai) is imported only with RAG_GENERATOR=openai
     from langchain_core.language_models import BaseChatModel
@@ -132,7 +133,7 @@ class AnswerChain:
         calls it once ``/health`` is up, so none of it delays the start (answers are the same)."""
         self._build_runnables()
         normalize_question("森林复盖率", self.vocabulary)
-        self.model.tokenizer.tagged("第一节")
+        import_tagger()
 
     @property
     def generator_name(self) -> str:
