@@ -148,6 +148,13 @@ class AssistantLoader:
         self.assistant = assistant
         if self.state is not None:
             self.state.assistant = assistant
+        # ready: what only questions need is imported now, before the UI is built (wait() joins)
+        started = time.perf_counter()
+        try:
+            assistant.warm()
+        except Exception:  # a question would meet the same problem and report it
+            log.exception("warming the answering chain failed")
+        log.info("answering chain warmed in %.1fs", time.perf_counter() - started)
 
     def wait(self, timeout: float | None = None) -> Assistant | None:
         if self._thread is not None:

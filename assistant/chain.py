@@ -1,7 +1,9 @@
 """The answering chain (LangChain Runnables): condense → retrieve → generate → verify.
 
 LangChain stays in this layer: the retriever adapter wraps our own :class:`Retriever`, and the
-steps are ``RunnableLambda`` stages over one typed :class:`State`, each timed. The answering core
+steps are ``RunnableLambda`` stages over one typed :class:`State`, each timed (:mod:`.runnables`,
+imported when the chain first runs: LangChain's import would add about 0.5 s to the server's
+start, so the server builds them just after it is up, :meth:`AnswerChain.warm`). The answering core
 itself (:mod:`assistant.answering`: normalise, follow-ups, intent, composers, verification) never
 imports LangChain, and neither do our own types (:class:`Answer`, :class:`Citation`). The LLM
 client (:mod:`assistant.llm`: the chat model, openai) is imported only with RAG_GENERATOR=openai.
@@ -11,15 +13,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, NamedTuple
 
 from .answering.compose import Context, combine, compose
 from .answering.followup import Resolved, resolve
@@ -37,15 +35,17 @@ from .extractive import Dense, Draft, Extractor
 from .parse import Document
 from .policy import PolicyMatcher
 from .query import classify_followup
-from .retrieve import BROAD_DENSE_WEIGHT, DENSE_WEIGHT, Hit, Retriever
+from .retrieve import BROAD_DENSE_WEIGHT, Hit, Retriever
+from .tokens import import_tagger
 
 if TYPE_CHECKING:  # the LLM client (openai) is imported only with RAG_GENERATOR=openai
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
     from .llm import LLMGenerator
+    from .runnables import PlanRetriever
 
 log = logging.getLogger(__name__)
-TOP_K = 8
 # intents whose questions lean on meaning more than on the plan's wording
 _BROAD = {Intent.ENTERPRISE, Intent.ABOUT, Intent.OVERVIEW, Intent.FACT, Intent.LIST, Intent.TARGETS}
 
@@ -85,54 +85,55 @@ class State:
         return list(unique.values())
 
 
-class PlanRetriever(BaseRetriever):
-    """LangChain adapter over our hybrid retriever; each document carries its :class:`Hit`."""
+class Runnables(NamedTuple):
+    """The chain as LangChain runnables, and the retriever adapters its retrieve stage calls."""
 
-    retriever: Any
-    k: int = TOP_K
-    dense_weight: float = DENSE_WEIGHT
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [
-            LCDocument(
-                page_content=h.chunk.text,
-                metadata={"location": h.location, "chunk_id": h.chunk.id, "title": h.chunk.title, "hit": h},
-            )
-            for h in self.retriever.search_locations(query, k=self.k, dense_weight=self.dense_weight)
-        ]
-
-
-def _timed(stage: str, fn: Callable[[State], State]) -> Runnable[State, State]:
-    def run(state: State) -> State:
-        started = time.perf_counter()
-        out = fn(state)
-        out.timings_ms[stage] = round((time.perf_counter() - started) * 1000, 2)
-        return out
-
-    return RunnableLambda(run, name=stage)
+    chain: Runnable[State, State]
+    retriever: PlanRetriever
+    # questions in everyday words lean on meaning more than on the plan's wording
+    broad_retriever: PlanRetriever
 
 
 class AnswerChain:
     def __init__(self, document: Document, retriever: Retriever, llm: LLMGenerator | None = None) -> None:
         self.document = document
         self.retriever = retriever
-        self.lc_retriever = PlanRetriever(retriever=retriever)
-        # questions in everyday words lean on meaning more than on the plan's wording
-        self.lc_broad_retriever = PlanRetriever(retriever=retriever, dense_weight=BROAD_DENSE_WEIGHT)
         self.extractor = Extractor(document)
         tokenizer = retriever.index.tokenizer
         self.model = PlanModel(document, self.extractor, tokenizer)
-        self.vocabulary = build_vocabulary(document, tokenizer)
+        self.vocabulary = build_vocabulary(document, tokenizer, retriever.index.vocabulary)
         self.matcher = PolicyMatcher(document, self.extractor, tokenizer, self.model, retriever)
         self.llm = llm
-        self.chain: Runnable[State, State] = (
-            _timed("condense", self._condense)
-            | _timed("retrieve", self._retrieve)
-            | _timed("generate", self._generate)
-            | _timed("verify", self._verify)
-        )
+        self._runnables: Runnables | None = None
+        self._building = threading.Lock()
+
+    @property
+    def runnables(self) -> Runnables:
+        """The LangChain runnables, built on first use (importing LangChain takes about 0.5 s)."""
+        return self._runnables or self._build_runnables()
+
+    def _build_runnables(self) -> Runnables:
+        with self._building:  # once, even when the first questions arrive together
+            if self._runnables is None:
+                from .runnables import PlanRetriever, timed
+
+                self._runnables = Runnables(
+                    timed("condense", self._condense)
+                    | timed("retrieve", self._retrieve)
+                    | timed("generate", self._generate)
+                    | timed("verify", self._verify),
+                    PlanRetriever(retriever=self.retriever),
+                    PlanRetriever(retriever=self.retriever, dense_weight=BROAD_DENSE_WEIGHT),
+                )
+            return self._runnables
+
+    def warm(self) -> None:
+        """Do now what the first question would otherwise wait for: import LangChain and build the
+        runnables, import pypinyin (typo correction) and jieba's part-of-speech tagger. The server
+        calls it once ``/health`` is up, so none of it delays the start (answers are the same)."""
+        self._build_runnables()
+        normalize_question("森林复盖率", self.vocabulary)
+        import_tagger()
 
     @property
     def generator_name(self) -> str:
@@ -249,7 +250,7 @@ class AnswerChain:
             request = part.request
             query = _expanded(request.text)
             broad = request.intent in _BROAD and not request.q.unit and not request.q.refs
-            retriever = self.lc_broad_retriever if broad else self.lc_retriever
+            retriever = self.runnables.broad_retriever if broad else self.runnables.retriever
             part.hits = [d.metadata["hit"] for d in retriever.invoke(query)]
             part.dense = self.retriever.paragraph_scores(query)
         return state
@@ -317,7 +318,7 @@ class AnswerChain:
 
     def invoke(self, question: str, history: list[Turn]) -> Answer:
         started = time.perf_counter()
-        state = self.chain.invoke(State(question, history))
+        state = self.runnables.chain.invoke(State(question, history))
         answer = state.answer
         assert answer is not None
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
@@ -336,9 +337,11 @@ class AnswerChain:
             yield answer.text
             yield answer
             return
+        from .runnables import timed
+
         started = time.perf_counter()
-        state = _timed("condense", self._condense).invoke(State(question, history))
-        state = _timed("retrieve", self._retrieve).invoke(state)
+        state = timed("condense", self._condense).invoke(State(question, history))
+        state = timed("retrieve", self._retrieve).invoke(state)
         generating = time.perf_counter()
         pieces: list[str] = []
         try:
@@ -350,7 +353,7 @@ class AnswerChain:
             state.notice = f"{exc} 以下为离线摘录答案。"
             state.draft = self._offline(state)
         state.timings_ms["generate"] = round((time.perf_counter() - generating) * 1000, 2)
-        state = _timed("verify", self._verify).invoke(state)
+        state = timed("verify", self._verify).invoke(state)
         final = state.answer
         assert final is not None
         final.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)

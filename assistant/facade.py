@@ -122,6 +122,11 @@ class Assistant:
         )
         return cls(settings, document, index, embedder, chain)
 
+    def warm(self) -> None:
+        """Import and build what the first question needs but ``/health`` does not (LangChain's
+        runnables, pypinyin, jieba's tagger: about 1 s); the server calls it once it is ready."""
+        self.chain.warm()
+
     # ------------------------------------------------------------------ questions
 
     def _check_question(self, question: str, history: Sequence[Turn]) -> str:

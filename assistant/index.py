@@ -6,13 +6,15 @@ to the embedder and halved the dense recall on everyday language), once per embe
 dense channels (a sentence channel finds the one clause a question in everyday words is about).
 Titles, paragraph leads and box item heads are searched in a small BM25 channel of their own
 (``titles.json`` + ``titles/``); the chunk BM25 keeps the title path with the text (the plan's own
-terms). Retrieval fuses the channels (:mod:`.retrieve`).
+terms). Retrieval fuses the channels (:mod:`.retrieve`). The plan's words grouped by sound for
+typo correction (``vocabulary.json``, :func:`assistant.answering.normalize.sound_tables`) are
+computed here too: reading them with pypinyin at every start took about half a second.
 
 Embedding is the slow part of a build, so vectors are cached by the sha256 of the text they embed:
 a rebuild reuses every vector of the old index whose text and embedder are unchanged.
 
 ``index/manifest.json`` records what the index was built from (corpus sha256, chunker version,
-embedder ids, dimension, tokenizer vocabulary) and the sha256 of every file. On load, any
+embedder ids, dimension, vocabulary version) and the sha256 of every file. On load, any
 mismatch or damaged file means the index is stale or corrupt: it is rebuilt (with a progress
 bar) into a temporary directory that then replaces the old one, so a crash never leaves a
 half-written index behind. A read-only index directory still works: the rebuilt index is kept
@@ -38,6 +40,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
+from .answering.normalize import VOCABULARY_VERSION, SoundTables, sound_tables
 from .chunk import CHUNKER_VERSION, Chunk, chunk_document
 from .embed import BATCH, Embedder, parts
 from .errors import IndexStateError
@@ -55,6 +58,7 @@ PARAGRAPHS = "paragraphs.json"
 SENTENCES = "sentences.json"
 TITLES = "titles.json"
 TITLES_BM25_DIR = "titles"
+VOCABULARY = "vocabulary.json"
 _SENTENCE = re.compile(r"[^。；！？]+[。；！？]?")
 MIN_SENTENCE_CHARS = 4
 
@@ -94,6 +98,7 @@ class Manifest:
     paragraphs: int = 0
     sentences: int = 0
     embedded: int = 0  # texts embedded by this build (the rest came from the cache)
+    vocabulary_version: str = ""  # of the stored sound tables (VOCABULARY_VERSION); "" = none stored
 
 
 @dataclass
@@ -121,6 +126,8 @@ class Index:
     # the title channel: titles, paragraph leads and item heads, each pointing at a chunk
     titles: list[tuple[str, int]] = field(default_factory=list)  # (text, chunk index)
     title_bm25: bm25s.BM25 | None = None
+    # the plan's words by sound and by first character, for typo correction (answering layer)
+    vocabulary: SoundTables = field(default_factory=lambda: {"by_sound": {}, "by_initial": {}})
 
 
 def make_tokenizer(doc: Document) -> Tokenizer:
@@ -128,6 +135,15 @@ def make_tokenizer(doc: Document) -> Tokenizer:
     titles += [r.name for r in doc.indicators]
     items = [p.text for loc in doc.boxes for p in loc.paragraphs]
     return Tokenizer(plan_terms(titles, items))
+
+
+def plan_words(doc: Document, tokenizer: Tokenizer) -> set[str]:
+    """The plan's words: its own terms and jieba's search-mode tokens of every location and title path."""
+    words: set[str] = set(tokenizer.user_terms)
+    for loc in doc.locations:
+        words.update(tokenizer.tokens(loc.text))
+        words.update(tokenizer.tokens(loc.path))
+    return words
 
 
 def _sha256(path: Path) -> str:
@@ -257,6 +273,7 @@ def build(
         paragraphs=len(paragraphs),
         sentences=len(units),
         embedded=embedded,
+        vocabulary_version=VOCABULARY_VERSION,
     )
     keys = [_sha(t) for t in texts]
     return Index(
@@ -277,6 +294,7 @@ def build(
         dense_sentences,
         titles,
         title_bm25,
+        sound_tables(plan_words(doc, tokenizer)),
     )
 
 
@@ -311,6 +329,9 @@ def save(index: Index, directory: Path) -> Path:
         ]
         (tmp / SENTENCES).write_text(json.dumps(units), encoding="utf-8")
         (tmp / TITLES).write_text(json.dumps(index.titles, ensure_ascii=False), encoding="utf-8")
+        (tmp / VOCABULARY).write_text(
+            json.dumps(index.vocabulary, ensure_ascii=False, sort_keys=True), encoding="utf-8"
+        )
         manifest = Manifest(**{**asdict(index.manifest), "files": _files(tmp)})
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n")
         os.chmod(tmp, 0o755)
@@ -343,6 +364,7 @@ def staleness(directory: Path, doc: Document, embedder_id: str, chunk_tokens: in
         "chunker_version": CHUNKER_VERSION,
         "embedder": embedder_id,
         "chunk_tokens": chunk_tokens,
+        "vocabulary_version": VOCABULARY_VERSION,
     }
     for key, value in expected.items():
         if getattr(manifest, key) != value:
@@ -375,6 +397,7 @@ def load(directory: Path, doc: Document) -> Index:
         rows = json.loads((directory / PARAGRAPHS).read_text("utf-8"))
         units = json.loads((directory / SENTENCES).read_text("utf-8"))
         titles = [(str(t), int(c)) for t, c in json.loads((directory / TITLES).read_text("utf-8"))]
+        vocabulary = _sound_tables(json.loads((directory / VOCABULARY).read_text("utf-8")))
         dense = {eid: _read_vectors(directory, n) for n, eid in enumerate(manifest.embedders)}
         dense_sentences = {
             eid: _read_vectors(directory, n, "sentences") for n, eid in enumerate(manifest.embedders)
@@ -415,7 +438,22 @@ def load(directory: Path, doc: Document) -> Index:
         dense_sentences,
         titles,
         title_bm25,
+        vocabulary,
     )
+
+
+def _sound_tables(data: object) -> SoundTables:
+    """``vocabulary.json`` as :func:`sound_tables` made it (a ``ValueError`` when it is not)."""
+    if not isinstance(data, dict) or set(data) != {"by_sound", "by_initial"}:
+        raise ValueError(f"{VOCABULARY} does not hold the tables by_sound and by_initial")
+    tables: SoundTables = {}
+    for name, table in data.items():
+        if not isinstance(table, dict) or not all(
+            isinstance(words, list) and all(isinstance(w, str) for w in words) for words in table.values()
+        ):
+            raise ValueError(f"{VOCABULARY}: {name} is not a table of words")
+        tables[name] = table
+    return tables
 
 
 def read_cache(directory: Path) -> dict[str, np.ndarray]:

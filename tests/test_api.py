@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.api import ERROR_STATUS, create_api
-from assistant.config import Settings
+from assistant.config import ROOT, Settings
 from assistant.errors import AssistantError, GeneratorError, RateLimitError
 from assistant.facade import Assistant
 from assistant.normalize import contains
@@ -30,6 +33,31 @@ def _detail(response: Any, status: int) -> str:
 
 
 # --------------------------------------------------------------------------- health and docs
+
+
+def test_start_imports_only_what_health_needs(tmp_path: Path) -> None:
+    """Building the app and loading the assistant import neither LangChain, pypinyin nor jieba's
+    tagger (about 1 s the server's start to a healthy /health need not wait for); ``warm``, which
+    the server runs once ready, imports them. A fresh interpreter: this one has them already."""
+    code = f"""
+import sys
+import app
+from assistant.config import Settings
+from assistant.facade import Assistant
+
+deferred = ("langchain_core", "pypinyin", "jieba.posseg", "gradio")
+app.build_app(Settings(data_dir={str(tmp_path)!r}))
+assistant = Assistant.load(Settings(data_dir={str(tmp_path)!r}))
+print(*[m for m in deferred if m in sys.modules])
+assistant.warm()
+print(*[m for m in deferred if m in sys.modules])
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
+    before, after = out.stdout.splitlines()[-2:]
+    assert before == ""
+    assert after.split() == ["langchain_core", "pypinyin", "jieba.posseg"]  # the UI's Gradio: not here
 
 
 def test_health(api_client: TestClient) -> None:

@@ -10,15 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.answering.normalize import VOCABULARY_VERSION, sound_tables
 from assistant.chunk import chunk_document
 from assistant.config import Settings
 from assistant.embed import MultiEmbedder, embedder_id
+from assistant.errors import IndexStateError
 from assistant.facade import Assistant
 from assistant.index import (
     MANIFEST,
+    VOCABULARY,
     build,
     load,
     load_or_build,
+    plan_words,
     read_cache,
     read_manifest,
     save,
@@ -107,6 +111,16 @@ def test_chunks_respect_the_token_budget_at_paragraph_boundaries(assistant: Assi
         assert c.tokens <= 200 or len(parts) == 1  # only a single oversized paragraph may exceed it
 
 
+def test_vocabulary_tables_are_stored_with_the_index(assistant: Assistant) -> None:
+    """Typo correction's sound tables are read from the index, and they are what the code computes
+    from the plan now (the committed index agrees with it)."""
+    index = assistant.index
+    assert index.manifest.vocabulary_version == VOCABULARY_VERSION
+    assert "vocabulary.json" in index.manifest.files
+    assert index.vocabulary == sound_tables(plan_words(assistant.document, index.tokenizer))
+    assert "森林覆盖率" in index.vocabulary["by_sound"]["sen lin fu gai lv"]
+
+
 def _copy_index(tmp_path: Path) -> Path:
     target = tmp_path / "index"
     shutil.copytree(Settings().index_dir, target)
@@ -129,12 +143,30 @@ def test_manifest_of_another_corpus_is_stale(assistant: Assistant, tmp_path: Pat
     assert reason and "corpus_sha256" in reason
 
 
+def test_index_without_current_vocabulary_is_stale(assistant: Assistant, tmp_path: Path) -> None:
+    """An index from before the stored vocabulary (or from another version of it) is rebuilt."""
+    directory = _copy_index(tmp_path)
+    manifest = json.loads((directory / MANIFEST).read_text())
+    del manifest["vocabulary_version"]
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    reason = staleness(directory, assistant.document, assistant.embedder.id, Settings().chunk_tokens)
+    assert reason and "vocabulary_version" in reason
+
+
+def test_malformed_vocabulary_cannot_be_loaded(assistant: Assistant, tmp_path: Path) -> None:
+    directory = _copy_index(tmp_path)
+    (directory / VOCABULARY).write_text(json.dumps({"by_sound": {"a": "not a list"}, "by_initial": {}}))
+    with pytest.raises(IndexStateError, match="vocabulary"):
+        load(directory, assistant.document)
+
+
 @pytest.mark.slow
 def test_stale_index_is_rebuilt_atomically(assistant: Assistant, tmp_path: Path) -> None:
     directory = _copy_index(tmp_path)
     (directory / "chunks.jsonl").write_text("")
     index = load_or_build(directory, assistant.document, assistant.embedder, Settings().chunk_tokens)
     assert len(index.chunks) == len(assistant.index.chunks)
+    assert index.vocabulary == assistant.index.vocabulary
     assert staleness(directory, assistant.document, assistant.embedder.id, Settings().chunk_tokens) is None
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index")]  # no temp dirs left
 

@@ -22,7 +22,7 @@ from ..parse import Document, Location
 from ..query import CITIES
 from ..tokens import Tokenizer
 from .lexicon import lexicon
-from .normalize import Vocabulary
+from .normalize import SoundTables, Vocabulary
 from .weights import RARE_TERM
 
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
@@ -299,11 +299,7 @@ class PlanModel:
         return len(self.doc.chapters)
 
 
-def build_vocabulary(document: Document, tokenizer: Tokenizer) -> Vocabulary:
-    """The plan's words (jieba over the plan with its own terms) for typo correction."""
-    plan = match_key(document.text)
-    words: set[str] = set(tokenizer.user_terms)
-    for loc in document.locations:
-        words.update(tokenizer.tokens(loc.text))
-        words.update(tokenizer.tokens(loc.path))
-    return Vocabulary.build(plan, words, tokenizer.is_word, tokenizer.words)
+def build_vocabulary(document: Document, tokenizer: Tokenizer, tables: SoundTables) -> Vocabulary:
+    """Typo correction against the plan's words: ``tables`` are the plan's words (jieba over the plan
+    with its own terms) by sound, computed when the index is built (:func:`assistant.index.plan_words`)."""
+    return Vocabulary.from_tables(match_key(document.text), tables, tokenizer.is_word, tokenizer.words)

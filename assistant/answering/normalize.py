@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
 
 from ..normalize import cn_to_int, int_to_cn
 from .lexicon import lexicon
@@ -75,12 +74,46 @@ def _places(text: str) -> str:
 _JOINING = frozenset("和与及或跟同在对把给")
 
 
+def _syllables(text: str) -> list[str]:
+    """One syllable per character, without tones. pypinyin is imported here, on first use: its
+    phrase dictionary takes about 0.2 s to import, which the server's start need not wait for."""
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text)
+
+
 def pinyin_key(word: str) -> str:
-    return " ".join(lazy_pinyin(word))
+    return " ".join(_syllables(word))
 
 
 def _tones(word: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
+
+
+# What :func:`sound_tables` computes; bump when it would compute something else (other windows,
+# another reading of a word): the index stores the tables and is rebuilt when this changes.
+VOCABULARY_VERSION = "1"
+SoundTables = dict[str, dict[str, list[str]]]
+
+
+def sound_tables(words: Iterable[str]) -> SoundTables:
+    """The plan's words as typo correction looks them up: by sound (the words a typo window can be,
+    ``pinyin_key``) and by first character (the longer words a short form can stand for).
+
+    Reading some 7,000 words with pypinyin takes about half a second, so this is computed when the
+    index is built and stored with it, not at every start."""
+    by_sound: dict[str, list[str]] = {}
+    by_initial: dict[str, list[str]] = {}
+    for w in sorted(set(words)):
+        if not re.fullmatch(r"[\u4e00-\u9fff]+", w):
+            continue
+        if len(w) in _WINDOWS:
+            by_sound.setdefault(pinyin_key(w), []).append(w)
+        if _SHORT[0] < len(w) <= 2 * _SHORT[-1]:
+            by_initial.setdefault(w[0], []).append(w)
+    return {"by_sound": by_sound, "by_initial": by_initial}
 
 
 @dataclass(frozen=True)
@@ -98,27 +131,19 @@ class Vocabulary:
     cut: Callable[[str], list[str]] = lambda text: [text]  # the question's words
 
     @classmethod
-    def build(
+    def from_tables(
         cls,
         plan_text: str,
-        words: Iterable[str],
+        tables: SoundTables,
         is_word: Callable[[str], bool] = lambda _w: True,
         cut: Callable[[str], list[str]] = lambda text: [text],
     ) -> Vocabulary:
-        by_sound: dict[str, list[str]] = {}
-        by_initial: dict[str, list[str]] = {}
-        for w in sorted(set(words)):
-            if not re.fullmatch(r"[\u4e00-\u9fff]+", w):
-                continue
-            if len(w) in _WINDOWS:
-                by_sound.setdefault(pinyin_key(w), []).append(w)
-            if _SHORT[0] < len(w) <= 2 * _SHORT[-1]:
-                by_initial.setdefault(w[0], []).append(w)
+        """The vocabulary from :func:`sound_tables` (stored with the index, ``vocabulary.json``)."""
         return cls(
             plan_text,
-            {k: tuple(v) for k, v in by_sound.items()},
+            {k: tuple(v) for k, v in tables["by_sound"].items()},
             is_word,
-            {k: tuple(v) for k, v in by_initial.items()},
+            {k: tuple(v) for k, v in tables["by_initial"].items()},
             cut,
         )
 
@@ -191,7 +216,7 @@ class Vocabulary:
         fixes: dict[str, str] = {}
         for run in _HAN_RUN.finditer(text):
             segment = run.group(0)
-            fixed, sounds = segment, lazy_pinyin(segment)  # one syllable per character
+            fixed, sounds = segment, _syllables(segment)  # one syllable per character
             for size in _WINDOWS:
                 i = 0
                 while i + size <= len(fixed):
