@@ -134,6 +134,7 @@ class AnswerChain:
         self._build_runnables()
         normalize_question("森林复盖率", self.vocabulary)
         import_tagger()
+        self.model.specificity(self.model.sentences[0])  # the plan's word counts (0.25 s)
 
     @property
     def generator_name(self) -> str:

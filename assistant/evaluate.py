@@ -197,6 +197,9 @@ class LocalBackend:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        # as the server does once it is ready: the first question's latency is then a question's,
+        # not the one-off imports and tables every later question reuses
+        assistant.warm()
         dense = list(assistant.retriever.dense_names)
         # each channel alone, the dense channels fused (when several), then the full fusion
         self.modes: tuple[str, ...] = ("bm25", "title", *dense, "dense", "fused")

@@ -74,6 +74,7 @@ class PlanModel:
         self.sentences: list[Sentence] = [
             s for loc in document.locations for s in extractor.sentences[loc.id]
         ]
+        self._specificity: dict[tuple[str, int, str], int] = {}  # the plan's sentences only: bounded
         self.entities: dict[str, Entity] = {}
         for entity in (*self._clusters(), *self._cities(), *self._counties(), *self._quoted()):
             self.entities.setdefault(entity.name, entity)
@@ -281,6 +282,14 @@ class PlanModel:
         """How many specific things a sentence names: its words the plan uses in at most RARE_TERM
         sentences (牛河梁, 辽药六宝, 数据标注), its quoted names (“辽企出海”) and its figures. A
         sentence naming many is worth more of an answer's room than one of general wording."""
+        key = (s.location.id, s.paragraph_index, s.text)
+        found = self._specificity.get(key)
+        if found is None:
+            found = self._specificity[key] = self._count_specific(s)
+        return found
+
+    def _count_specific(self, s: Sentence) -> int:
+        """Counted once per sentence of the plan."""
         rare = sum(
             1
             for w in set(self.tokenizer.words(s.text))
