@@ -24,9 +24,9 @@ SETS = ROOT / "evals"
 FLOORS = {
     "questions.jsonl": (0.92, 0.96),  # measured 0.949 (166/175), 1.0 (28/28)
     "holdout.jsonl": (0.88, 0.90),  # measured 0.914 (64/70), 1.0 (10/10)
-    "dev.jsonl": (0.72, 0.90),  # measured 0.750 (60/80), 1.0 (10/10)
-    "dev2.jsonl": (0.60, 0.85),  # measured 0.627 (64/102), 1.0 (8/8)
-    "dev3.jsonl": (0.24, 0.90),  # measured 0.261 (23/88), 1.0 (12/12)
+    "dev.jsonl": (0.73, 0.90),  # measured 0.762 (61/80), 1.0 (10/10)
+    "dev2.jsonl": (0.59, 0.85),  # measured 0.618 (63/102), 1.0 (8/8)
+    "dev3.jsonl": (0.27, 0.90),  # measured 0.295 (26/88), 1.0 (12/12)
     "blind.jsonl": (0.68, 0.81),  # measured 0.708 (85/120), 0.875 (14/16)
 }
 
