@@ -23,6 +23,7 @@ _TARGET_SOURCES = 5  # clauses whose item's targets are shown
 _TARGETS = 3
 # a cluster is the company's when its item shares this much idf weight with the description
 _MIN_CLUSTER_WEIGHT = 4.0
+_NAMED = 2.0  # weight of a word of the cluster's name against one of its item's text
 _RARE = 3  # a word of the question the plan uses in at most this many sentences is specific to it
 _RARE_SHOWN = 4
 
@@ -49,7 +50,14 @@ def cluster_of(req: Request, ctx: Context) -> tuple[Entity, list[Sentence]] | No
     best: tuple[float, Entity | None] = (0.0, None)
     for cluster in ctx.model.clusters:
         text = "".join(s.key for s in _item_sentences(cluster, ctx))
-        weight = sum(extractor.idf(t) for t in terms if match_key(t) in text)
+        name = match_key(cluster.name)
+        # a word of the cluster's own name (航空 of 航空航天装备) says what the company is more than a
+        # word its item uses in passing (结构件 in 工业母机's "航空航天结构件加工")
+        weight = sum(
+            extractor.idf(t) * (_NAMED if match_key(t) in name else 1.0)
+            for t in terms
+            if match_key(t) in text
+        )
         if weight > best[0]:
             best = (weight, cluster)
     if best[1] is None or best[0] < _MIN_CLUSTER_WEIGHT:
