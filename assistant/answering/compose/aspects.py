@@ -14,6 +14,7 @@ import re
 
 from ...extractive import Sentence
 from ...normalize import match_key
+from ...tokens import STOPWORDS
 from ..intent import Request
 from ..weights import MIN_COVERAGE
 from .about import clip_around
@@ -24,6 +25,7 @@ _ASKING = re.compile(r"(有|是)?(什么|哪些|多少|怎么|如何)|分别")
 _MIN_TOPICS = 3  # two joined subjects are one subject ("民营经济和民营企业"), three are a list
 _PER_TOPIC = 2  # sentences quoted under one topic, from different paragraphs
 _NEAR = 5  # retrieved places this high up are what the whole question is about
+_TOPIC = 12  # characters: a longer stretch between separators is a clause, not a topic
 _CLIP = 120  # characters of a quoted sentence, around the topic
 
 
@@ -45,19 +47,46 @@ def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
 
 
 def _named(words: list[str], text: str, ctx: Context) -> list[str]:
-    """A topic's naming words: not the asker's words the plan never uses ("请列出政务" names 政务), and nothing after the
+    """A topic's naming words: not the asker's words the plan never uses nor a lone character ("请列出政务" names 政务), and nothing after the
     question's asking words ("分别有什么要求和数字" asks, it names no topic)."""
     asking = _ASKING.search(text)
     if asking is not None and text.find("".join(words)) > asking.start():
         return []
-    while len(words) > 1 and match_key(words[0]) not in ctx.model.plan_key:
+    while len(words) > 1 and (len(words[0]) == 1 or match_key(words[0]) not in ctx.model.plan_key):
         words = words[1:]
     return words
 
 
+def _whole(words: list[str], text: str, at: int, ctx: Context) -> tuple[list[str], int]:
+    """The topic as the asker wrote it between its separators, with the words a general reading
+    drops as filler put back (重点帮扶县, not 县; 政策兑现, not 兑现)."""
+    last = text.rfind(words[-1], 0, at)
+    first = text.rfind(words[0], 0, last + 1) if last >= 0 else -1
+    if first < 0 or last < first:
+        return words, at
+    start = max(text.rfind(c, 0, first) for c in "、，,：:和及与") + 1
+    stops = [
+        i
+        for i in (
+            text.find(c, last) for c in ("、", "，", ",", "。", "？", "?", "和", "及", "与", "方面", "的")
+        )
+        if i >= 0
+    ]
+    end = min(stops) if stops else len(text)
+    whole = [w for w in ctx.model.tokenizer.words(text[start:end]) if w not in STOPWORDS and w.strip()]
+    return (whole if whole and len("".join(whole)) <= _TOPIC else words), start
+
+
 def compose(req: Request, ctx: Context) -> Draft | None:
     topics = [_named(words, req.text, ctx) for words in enumeration(req.text, ctx.model)]
-    topics = [t for t in topics if t]
+    # the topics stand in the question in order, the list last: each is looked for before the one
+    # after it (社会救助 of "民政厅社会救助处…请把社会救助、儿童福利…" is the second one)
+    at = len(req.text)
+    wholes: list[list[str]] = []
+    for t in reversed([t for t in topics if t]):
+        whole, at = _whole(t, req.text, at, ctx)
+        wholes.insert(0, _named(whole, req.text, ctx))
+    topics = wholes
     # in a conversation, "这几家实验室…项目数、转化数" lists what is asked of the earlier subject
     if len(topics) < _MIN_TOPICS or ctx.focus:
         return None
