@@ -652,3 +652,13 @@ def test_a_company_asking_in_the_same_sentence_gets_its_question_answered(assist
 def test_measures_and_targets_asked_together_give_both(assistant: Assistant) -> None:
     a = _ask(assistant, "规划对航空产业有什么支持和目标？")
     assert "航空" in a.text and "相关目标" in a.text and "1500亿元" in strip_ws(a.text)
+
+
+def test_an_ordinal_over_a_plain_list_answer_picks_that_name(assistant: Assistant) -> None:
+    a = _ask(
+        assistant,
+        "第二个具体说了什么？",
+        ("user", "“四大”千万千瓦级清洁能源基地是哪四个？"),
+        ("assistant", "海上风电、沿海核电、辽西风光、储能（第十四章第二节“实现源网荷储良性互动”）。"),
+    )
+    assert a.query.startswith("沿海核电")

@@ -146,8 +146,12 @@ def list_items(answer: str) -> list[str]:
         listed = [x.strip(" “”「」") for x in re.split(r"[、，,]", colon.group(1)) if x.strip()]
         if len(listed) >= 2:
             return listed
-    # an answer that is a list of names and nothing else: "安全保障、产业发展、科技创新。[box12]"
-    first = re.split(r"[。；;\n]", re.sub(r"\[[^\]]*\]|（[^）]*）", "", answer), maxsplit=1)[0]
+    return _plain_list(answer)
+
+
+def _plain_list(answer: str) -> list[str]:
+    """An answer that opens with a list of names and nothing else: "安全保障、产业发展、科技创新。[box12]"."""
+    first = re.split(r"[。；;\n]", re.sub(r"\[[^\]]*\]|[（(][^）)]*[）)]", "", answer), maxsplit=1)[0]
     listed = [x.strip(" “”「」") for x in first.split("、")]
     if len(listed) >= 3 and all(0 < len(x) <= _NAME for x in listed):
         return listed
@@ -316,8 +320,11 @@ _PLACES = _place_names()
 
 
 def _strong_list(answer: str) -> bool:
-    """The answer lists numbered items ("1. …", "（一）…；（二）…"), not just words after a colon."""
-    return any(len(list(p.finditer(answer))) >= 2 for p in (_LIST_LINE, _CN_LIST))
+    """The answer lists numbered items ("1. …", "（一）…；（二）…") or opens with a list of names, not
+    just words after a colon."""
+    return any(len(list(p.finditer(answer))) >= 2 for p in (_LIST_LINE, _CN_LIST)) or bool(
+        _plain_list(answer)
+    )
 
 
 def _bare_head(head: str) -> str:

@@ -49,8 +49,8 @@ def _in_plan(key: str, ctx: Context) -> str:
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
-    if not _ASKED.search(req.text) or ctx.focus or req.q.refs:
-        return None  # in a conversation, or in a named place, the projects are that place's
+    if not _ASKED.search(req.text) or "接上问" in req.text or req.q.refs:
+        return None  # leaning on the previous question, or in a named place: the projects are that place's
     keys = _topics(req, ctx)
     if not keys:
         return None
