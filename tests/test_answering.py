@@ -662,3 +662,8 @@ def test_an_ordinal_over_a_plain_list_answer_picks_that_name(assistant: Assistan
         ("assistant", "海上风电、沿海核电、辽西风光、储能（第十四章第二节“实现源网荷储良性互动”）。"),
     )
     assert a.query.startswith("沿海核电")
+
+
+def test_projects_named_by_their_kind_are_listed(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划里有哪些抽水蓄能项目？")
+    assert "直接相关的项目" in a.text and "鞍山龙潭" in a.text and "box27" in a.cited_locations

@@ -20,8 +20,8 @@ from .about import clip_around
 from .common import Context, Draft, cite, enumeration, subject_runs
 
 _ASKED = re.compile(
-    r"(哪些|哪几|几个|几项|多少个?)(个|项)?(重大|重点|具体)?(项目|工程)|(项目|工程)(有|是|包括)(哪些|哪几|什么)"
-)
+    r"(哪些|哪几|几个|几项|多少个?)(个|项)?[^，。？?、]{0,6}?(项目|工程)|(项目|工程)(有|是|包括)(哪些|哪几|什么)"
+)  # 有哪些重大项目, 有哪些核电项目, 项目有哪几个
 _MIN, _MAX = 2, 12  # fewer is no list; more is a box or a chapter, outlined elsewhere
 _CLIP = 80  # characters of the words naming the topic inside an item about something else
 _SPECIFIC = 4.0  # idf of a topic word specific enough to pick projects by
