@@ -17,6 +17,7 @@ from ..parse import Location
 from ..query import REF_BOX, REF_SECTION, Question, classify
 from .lexicon import has_any, lexicon, names_asker
 from .model import Entity, PlanModel
+from .subjects import enumeration
 from .weights import SPREAD
 
 
@@ -189,8 +190,6 @@ _TARGET_ASKED = re.compile(r"(目标|指标)(值)?(分别|各)?(是|为|要|定�
 
 def _figures_of_several(text: str, model: PlanModel) -> bool:
     """ "城镇老旧小区改造和保障性住房的目标是多少": the targets of two or more things named together."""
-    from .compose.common import enumeration  # the composers build on this module
-
     return bool(_TARGET_ASKED.search(text)) and len(enumeration(text, model)) >= 2
 
 

@@ -23,6 +23,7 @@ from ..query import CITIES
 from ..tokens import Tokenizer
 from .lexicon import lexicon
 from .normalize import SoundTables, Vocabulary
+from .subjects import subject_runs
 from .weights import RARE_TERM
 
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
@@ -192,7 +193,6 @@ class PlanModel:
     def subject_of(self, question: str) -> str:
         """What a question is about, to stand in for a pronoun: a named thing, an indicator or its terms."""
         from ..query import content_terms
-        from .compose.common import subject_runs
 
         terms = content_terms(question, self.tokenizer)
         found = self.find_entities(question)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ...answers import Citation
 from ...extractive import Dense, Draft, cite_sentences, split_sentences
 from ...normalize import match_key
 from ...parse import IndicatorRow, Location
-from ...query import FILLER
 from ...retrieve import Hit
-from ...tokens import STOPWORDS
-from ..lexicon import lexicon
 from ..model import PlanModel
+from ..subjects import JOINS, enumeration, joined, subject_runs
 
 __all__ = [
     "JOINS",
@@ -86,64 +83,3 @@ def indicator_row(sentence_key: str, model: PlanModel) -> IndicatorRow | None:
 def numbered(lines: list[str]) -> str:
     """A numbered list, one item a line (follow-ups can point at "the third one")."""
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
-
-
-_YEAR = re.compile(r"\d{4}\s*年(?:底|末)?")
-_COUNTED = re.compile(r"[一二两三四五六七八九十几多百千万]+[个项类条家种大批]?")
-JOINS = ("和", "与", "及", "以及", "、", "跟")  # "民营经济和民营企业": both are asked about
-
-
-def subject_runs(text: str, model: PlanModel) -> list[tuple[list[str], str]]:
-    """The question's runs of adjacent subject words, each with the words between it and the next.
-
-    jieba's precise cut of the question (years taken out first: 2030年老旧 is no 年老); a run
-    breaks at a particle, a framing word (有哪些安排), a filler or punctuation, so
-    "大连金普新区在这个规划里…" gives the run 大连·金普·新区 and "老旧小区改造、完整社区建设和
-    地下老旧管网改造的目标" the runs 老旧·小区·改造 (then 、), 完整·社区 (then 建设和) and so on.
-    """
-    lex = lexicon()
-    frame = (*lex.about, *lex.list, *lex.outline, *lex.targets)
-    runs: list[tuple[list[str], str]] = []
-    run: list[str] = []
-    gap = ""
-    for word in model.tokenizer.words(_YEAR.sub("，", text)):
-        content = (
-            word not in STOPWORDS
-            and word not in FILLER
-            and word not in JOINS
-            and not any(word in w for w in frame)
-            and re.fullmatch(r"[\u4e00-\u9fffa-z0-9]+", word) is not None
-            and not word.isdigit()
-            and not _COUNTED.fullmatch(word)  # 两个, 三项: how many, not what
-        )
-        if not content:
-            gap += word
-            continue
-        if run and gap:
-            runs.append((run, gap))
-            run = []
-        gap = ""
-        run.append(word)
-    if run:
-        runs.append((run, gap))
-    return runs
-
-
-def joined(gap: str) -> bool:
-    """The words between two subjects join them into a list ("、", "和", "，以及", "建设和")."""
-    # "…项目库，规划里和地震…": naming the plan starts what is asked, it joins nothing to it
-    return any(j in gap for j in JOINS) and not re.search(r"[?？。；;:：!！]|规划|纲要", gap)
-
-
-def enumeration(text: str, model: PlanModel) -> list[list[str]]:
-    """The longest list of subjects the question names one after another ("A、B和C"), each as its
-    words; empty when it names fewer than two."""
-    best: list[list[str]] = []
-    current: list[list[str]] = []
-    for words, gap in subject_runs(text, model):
-        current.append(words)
-        if not joined(gap):
-            best = current if len(current) > len(best) else best
-            current = []
-    best = current if len(current) > len(best) else best
-    return best if len(best) >= 2 else []
