@@ -18,8 +18,7 @@ from ...tokens import STOPWORDS
 from ..intent import Request
 from ..weights import MIN_COVERAGE
 from .about import clip_around
-from .common import Context, Draft, cite_sentences, enumeration, name_of
-from .targets import _Share
+from .common import Context, Draft, Share, cite_sentences, enumeration, name_of
 
 _ASKING = re.compile(r"(有|是)?(什么|哪些|多少|怎么|如何)|分别")
 _MIN_TOPICS = 3  # two joined subjects are one subject ("民营经济和民营企业"), three are a list
@@ -29,7 +28,7 @@ _TOPIC = 12  # characters: a longer stretch between separators is a clause, not 
 _CLIP = 120  # characters of a quoted sentence, around the topic
 
 
-def _ranked(share: _Share, keys: list[str], ctx: Context) -> list[Sentence]:
+def _ranked(share: Share, keys: list[str], ctx: Context) -> list[Sentence]:
     hit_rank = ctx.hit_rank
     model = ctx.model
 
@@ -101,8 +100,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         if not keys:
             missing.append(name)
             continue
-        weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
-        share = _Share(weight, sum(weight.values()))
+        share = Share.of(keys, model)
         picked: list[Sentence] = []
         for s in _ranked(share, keys, ctx):
             if len(picked) >= _PER_TOPIC:

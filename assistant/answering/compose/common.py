@@ -16,6 +16,7 @@ __all__ = [
     "JOINS",
     "Context",
     "Draft",
+    "Share",
     "cite",
     "cite_sentences",
     "enumeration",
@@ -44,6 +45,22 @@ class Context:
     def hit_rank(self) -> dict[str, int]:
         """Each retrieved location's rank, best first (0)."""
         return {loc: i for i, loc in enumerate(self.hit_locations)}
+
+
+@dataclass(frozen=True)
+class Share:
+    """How much of a subject a text covers, its words weighted by how specific they are (idf)."""
+
+    weight: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, keys: list[str], model: PlanModel) -> Share:
+        weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
+        return cls(weight, sum(weight.values()) or 1.0)
+
+    def __call__(self, text: str, lead: str = "") -> float:
+        return sum(w for k, w in self.weight.items() if k in text or k in lead) / self.total
 
 
 def cite(location: Location, quote: str) -> Citation:

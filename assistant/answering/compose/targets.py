@@ -10,7 +10,6 @@ are chosen to cover every subject term of the question, each shown with the item
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
@@ -19,7 +18,7 @@ from ..intent import Request
 from ..lexicon import has_any, lexicon, names_asker, plan_terms_for
 from ..model import PlanModel
 from ..weights import MIN_COVERAGE, NEAR_COVERAGE
-from .common import Context, Draft, cite, cite_sentences, enumeration, indicator_line, numbered
+from .common import Context, Draft, Share, cite, cite_sentences, enumeration, indicator_line, numbered
 
 _TARGET = re.compile(
     r"(到\s*20[23]\d\s*年|20[23]\d\s*年前|十五五|累计|力争|以上|达到|突破|超过|控制在|每年|年均)"
@@ -69,17 +68,6 @@ def is_target(s: Sentence) -> bool:
     return figure and (bool(_TARGET.search(text)) or s.location.kind == "box")
 
 
-@dataclass(frozen=True)
-class _Share:
-    """How much of one listed subject a text covers, its words weighted by how specific they are."""
-
-    weight: dict[str, float]
-    total: float
-
-    def __call__(self, text: str, lead: str = "") -> float:
-        return sum(w for k, w in self.weight.items() if k in text or k in lead) / self.total
-
-
 def _head_of(s: Sentence) -> str:
     """The bare head of the item a sentence belongs to ("产业发展" for "（二）产业发展。"), if any."""
     if s.lead == s.text and len(s.text) > _SHORT_HEAD:
@@ -103,8 +91,7 @@ def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Senten
         # words the plan never uses (控制目标) can be matched by nothing: they do not count
         keys = [k for k in (match_key(w) for w in words) if k in model.plan_key]
         if keys:
-            weight = {k: max(model.extractor.idf(k), 0.1) for k in keys}
-            scorers.append(_Share(weight, sum(weight.values())))
+            scorers.append(Share.of(keys, model))
             names.append("".join(words))
             sizes.append(len([w for w in words if len(w) >= 2]))
     # the rows go to the things they fit best first ("能耗降低和二氧化碳排放降低": the second
@@ -163,14 +150,13 @@ def _is_place(name: str, model: PlanModel) -> bool:
     )
 
 
-def _measure(req: Request, listed: list[list[str]], ctx: Context) -> _Share:
+def _measure(req: Request, listed: list[list[str]], ctx: Context) -> Share:
     """How much of what the question asks of every listed subject (its words outside the list:
     营收, 目标, the year) a sentence states, weighted by how specific the words are."""
     named = {match_key(w) for words in listed for w in words}
     keys = [k for k in (match_key(t) for t in req.q.terms if len(t) >= 2) if k not in named]
     keys += [match_key(y) for y in re.findall(r"20[23]\d", req.text)]
-    weight = {k: max(ctx.model.extractor.idf(k), 0.1) for k in keys if k in ctx.model.plan_key}
-    return _Share(weight, sum(weight.values()) or 1.0)
+    return Share.of([k for k in keys if k in ctx.model.plan_key], ctx.model)
 
 
 def _anchored(req: Request, rows: list[IndicatorRow], chosen: list[Sentence], ctx: Context) -> bool:
