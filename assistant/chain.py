@@ -12,7 +12,6 @@ client (:mod:`assistant.llm`: the chat model, openai) is imported only with RAG_
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from .answering.compose import Context, combine, compose
-from .answering.followup import Resolved, resolve
+from .answering.followup import Resolved, own_words, resolve
 from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
@@ -268,7 +267,7 @@ class AnswerChain:
             return kept[0][1]
         # each part is verified on its own, so one unverifiable part does not withhold the others
         return combine(
-            [p.label or _FRAME.sub("", p.request.text) for p, _ in kept],
+            [p.label or own_words(p.request.text) for p, _ in kept],  # the borrowed frame not shown
             [check(d, self.document) for _, d in kept],
         )
 
@@ -359,9 +358,6 @@ class AnswerChain:
         assert final is not None
         final.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         yield final
-
-
-_FRAME = re.compile(r"（接上问：[^）]*）")  # the borrowed frame, not shown as part of the part's label
 
 
 def _expanded(query: str) -> str:

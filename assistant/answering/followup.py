@@ -58,6 +58,20 @@ _NAME = 16  # characters: a longer piece of a 、-separated sentence is a clause
 _BACKREF = re.compile(r"(刚才|上面|前面|之前|上述|你说的|提到的|说的)")
 
 
+_LEANS = "（接上问："  # a follow-up's own words, then the previous question it leans on
+_FRAME = re.compile(re.escape(_LEANS) + r"[^）]*）")
+
+
+def own_words(query: str) -> str:
+    """A rewritten follow-up without the previous question it leans on ("机场（接上问：…铁路…）" → 机场)."""
+    return _FRAME.sub("", query)
+
+
+def leans_on_frame(query: str) -> bool:
+    """The query is a follow-up's own words leaning on the previous question's frame."""
+    return _LEANS in query
+
+
 @dataclass(frozen=True)
 class Resolved:
     query: str  # the standalone question to search and answer
@@ -302,7 +316,7 @@ def resolve(
     frame = _TRAILING.sub("", prev_q)
     if not core:
         return Resolved(prev_q, focus, True)
-    return Resolved(f"{core}（接上问：{frame}）", focus, True, core, frame)
+    return Resolved(f"{core}{_LEANS}{frame}）", focus, True, core, frame)
 
 
 def _place_names() -> tuple[str, ...]:

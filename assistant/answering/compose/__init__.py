@@ -16,6 +16,7 @@ from dataclasses import replace
 from ...normalize import match_key
 from ...parse import Location
 from ...policy import PolicyMatcher
+from ..followup import own_words
 from ..intent import Intent, Request
 from ..lexicon import lexicon, names_asker, plan_terms_for
 from ..model import Item
@@ -134,7 +135,7 @@ def _named_group(req: Request, ctx: Context) -> Draft | None:
     asked = [t for t in req.q.terms if match_key(t) in ctx.model.plan_key and not names_asker(t)]
     found: list[tuple[Location, str, list[Item]]] = []
     # a follow-up's own words before the question it leans on ("机场（接上问：…铁路方面…）")
-    own = req.text.split("（接上问")[0]
+    own = own_words(req.text)
     for box in ctx.model.doc.boxes:
         items = ctx.model.items(box)
         groups = [g for g in dict.fromkeys(i.group for i in items if i.group) if g and len(g) >= 2]

@@ -13,6 +13,7 @@ import re
 
 from ...extractive import split_sentences
 from ...normalize import match_key
+from ..followup import leans_on_frame
 from ..intent import Request
 from ..lexicon import names_asker
 from ..model import Item
@@ -49,7 +50,7 @@ def _in_plan(key: str, ctx: Context) -> str:
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
-    if not _ASKED.search(req.text) or "接上问" in req.text or req.q.refs:
+    if not _ASKED.search(req.text) or leans_on_frame(req.text) or req.q.refs:
         return None  # leaning on the previous question, or in a named place: the projects are that place's
     keys = _topics(req, ctx)
     if not keys:
