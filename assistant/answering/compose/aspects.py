@@ -45,12 +45,16 @@ def _ranked(share: Share, keys: list[str], ctx: Context) -> list[Sentence]:
     return sorted(found, key=score, reverse=True)
 
 
-def _named(words: list[str], text: str, ctx: Context) -> list[str]:
-    """A topic's naming words: not the asker's words the plan never uses nor a lone character ("请列出政务" names 政务), and nothing after the
-    question's asking words ("分别有什么要求和数字" asks, it names no topic)."""
+def _asked_before(words: list[str], text: str) -> bool:
+    """The topic stands before the question's asking words ("…分别有什么要求和数字": 数字 is asked,
+    it names no topic)."""
     asking = _ASKING.search(text)
-    if asking is not None and text.find("".join(words)) > asking.start():
-        return []
+    return asking is None or text.find("".join(words)) <= asking.start()
+
+
+def _named(words: list[str], ctx: Context) -> list[str]:
+    """A topic's naming words: not the asker's words the plan never uses nor a lone character
+    ("请列出政务" names 政务)."""
     while len(words) > 1 and (len(words[0]) == 1 or match_key(words[0]) not in ctx.model.plan_key):
         words = words[1:]
     return words
@@ -77,15 +81,16 @@ def _whole(words: list[str], text: str, at: int, ctx: Context) -> tuple[list[str
 
 
 def compose(req: Request, ctx: Context) -> Draft | None:
-    topics = [_named(words, req.text, ctx) for words in enumeration(req.text, ctx.model)]
+    listed = [
+        _named(words, ctx) for words in enumeration(req.text, ctx.model) if _asked_before(words, req.text)
+    ]
     # the topics stand in the question in order, the list last: each is looked for before the one
     # after it (社会救助 of "民政厅社会救助处…请把社会救助、儿童福利…" is the second one)
     at = len(req.text)
-    wholes: list[list[str]] = []
-    for t in reversed([t for t in topics if t]):
-        whole, at = _whole(t, req.text, at, ctx)
-        wholes.insert(0, _named(whole, req.text, ctx))
-    topics = wholes
+    topics: list[list[str]] = []
+    for words in reversed(listed):
+        whole, at = _whole(words, req.text, at, ctx)
+        topics.insert(0, _named(whole, ctx))
     # in a conversation, "这几家实验室…项目数、转化数" lists what is asked of the earlier subject
     if len(topics) < _MIN_TOPICS or ctx.focus:
         return None
