@@ -21,7 +21,7 @@ from .answering.weights import MIN_COVERAGE, NEAR_COVERAGE, RARE_TERM
 from .answers import Citation
 from .indicators import FLAG_NOTES, IndicatorRow
 from .normalize import match_key, normalize_years
-from .parse import Document, Location
+from .parse import ITEM_NUMBER_RE, Document, Location
 from .query import CITIES, LOCAL, Question, mentions
 from .retrieve import Hit
 
@@ -85,16 +85,13 @@ def split_sentences(text: str) -> list[str]:
 NUM = r"(?:\d[\d.,]*|[一二三四五六七八九十两][一二三四五六七八九十百千两]*)"  # not 千万千瓦级
 
 
-_ITEM_HEAD = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+[.．])\s*([^。；：:]+)")
-
-
 def _elsewhere(q: Question, s: Sentence) -> bool:
     """The sentence is an item of a place the question does not name: 专栏16's "（一）大连金普新区"
     sets 金普新区's 地区生产总值, which is no answer to the province's (or another place's) GDP."""
-    m = _ITEM_HEAD.match(s.lead)
+    m = ITEM_NUMBER_RE.match(s.lead)
     if m is None or s.location.id in q.focus:
         return False
-    head = m.group(1)
+    head = re.split(r"[。；：:]", s.lead[m.end() :], maxsplit=1)[0]
     cities = [c for c in CITIES if c in head]
     if not cities or any(c in q.text for c in cities):
         return False

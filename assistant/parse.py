@@ -28,14 +28,22 @@ SECTION_RE = re.compile(rf"^第([{_CN}]+)节\s*(.+?)\s*$")
 BOX_RE = re.compile(r"^专栏\s*(\d+)\s*(.*?)\s*$")
 # An enumerated sub-heading inside a box, e.g. "（一）世界级" or "(一) 赋能科学技术".
 SUBHEAD_RE = re.compile(rf"^[（(][{_CN}]+[）)]\s*[^。；，]{{1,16}}$")
-ITEM_START_RE = re.compile(rf"^([（(][{_CN}]+[）)]|\d+[.．、])")
+# An item's number where a paragraph or box line starts: "（四）", "(4)", "1.", "1．", "1、". Group 1 holds a
+# Chinese number, group 2 a digit one. Every module that reads items uses this one pattern.
+ITEM_NUMBER_RE = re.compile(rf"^\s*(?:[（(]([{_CN}]+)[）)]|(\d+)[.．、])\s*")
+_ITEM_NUMBER = rf"(?:[（(][{_CN}]+[）)]\s*|\d+[.．、]\s*)"  # the same, without groups, inside other patterns
 # A line that ends a sentence (or a sub-heading) cannot continue across a page break.
 SENTENCE_END = tuple("。！？；：”」』")
-LEAD_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．]\s*)?([^。，；：！？]{2,30})。")
+LEAD_RE = re.compile(rf"^{_ITEM_NUMBER}?([^。，；：！？]{{2,30}})。")
 # An enumerated box item may name its subject before a colon: "（一）未来制造：支持…".
-ITEM_LEAD_RE = re.compile(
-    r"^(?:[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．]\s*)([^。，；：！？]{2,30})[：:]"
-)
+ITEM_LEAD_RE = re.compile(rf"^{_ITEM_NUMBER}([^。，；：！？]{{2,30}})[：:]")
+
+
+def strip_item_number(text: str) -> str:
+    """An item's head or lead as a name: its number and closing mark dropped ("（四）核工业装备产业集群。"
+    → "核工业装备产业集群")."""
+    return ITEM_NUMBER_RE.sub("", text, count=1).rstrip("。；;：:")
+
 
 # 专栏26 has no header line in the source; its title is not printed anywhere, so the title below is
 # an editorial label chosen from its content (flagged by ``Location.recovered``), never a quote.
@@ -246,7 +254,7 @@ def _join_breaks(lines: list[_Line]) -> list[Paragraph]:
             and not body.endswith(SENTENCE_END)
             and not SUBHEAD_RE.match(body)
             and not _is_heading(lines[i + 1].text)
-            and not ITEM_START_RE.match(lines[i + 1].text)
+            and not ITEM_NUMBER_RE.match(lines[i + 1].text)
             and not lines[i + 1].tabbed
         ):
             nxt = lines[i + 1].text
@@ -323,7 +331,7 @@ def _recover_missing_boxes(blocks: list[_Block]) -> list[_Block]:
                 continue
             first = next((j for j, ln in enumerate(block.lines) if re.match(r"^[（(]一[）)]", ln.text)), None)
             if first is None or not all(
-                ITEM_START_RE.match(ln.text) or not ln.text.startswith(("（", "("))
+                ITEM_NUMBER_RE.match(ln.text) or not ln.text.startswith(("（", "("))
                 for ln in block.lines[first:]
             ):
                 continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..answers import Turn
 from ..normalize import int_to_cn
-from ..parse import Document, Location
+from ..parse import Document, Location, strip_item_number
 from ..query import CITIES, YEAR, location_refs
 from .lexicon import lexicon
 from .model import Item
@@ -268,7 +268,7 @@ def resolve(
         named = list_items(prev_a or "")
         listed_here = items_of(here) if here is not None and items_of is not None else []
         if not _strong_list(prev_a or "") and any(
-            i.head and _bare_head(i.head) in (prev_a or "") for i in listed_here
+            i.head and strip_item_number(i.head) in (prev_a or "") for i in listed_here
         ):
             # the previous answer quoted one item of the box in focus ("民生福祉：…（专栏12（五））"):
             # "最后一个方向" counts the box's items, not the words listed inside that one item
@@ -341,10 +341,6 @@ def _strong_list(answer: str) -> bool:
     )
 
 
-def _bare_head(head: str) -> str:
-    return re.sub(r"^[（(][一二三四五六七八九十]+[)）]\s*|^\d+[.．、]\s*", "", head).rstrip("。；;：:")
-
-
 def _next_item(
     here: Location, step: int, answer: str, items_of: Callable[[Location], Sequence[Item]] | None
 ) -> Item | None:
@@ -352,7 +348,9 @@ def _next_item(
     if items_of is None:
         return None
     items = list(items_of(here))
-    current = [n for n, i in enumerate(items) if _bare_head(i.head) and _bare_head(i.head) in answer]
+    current = [
+        n for n, i in enumerate(items) if strip_item_number(i.head) and strip_item_number(i.head) in answer
+    ]
     if len(current) != 1:
         return None
     n = current[0] + step

@@ -18,7 +18,7 @@ from functools import cached_property
 
 from ..extractive import Extractor, Sentence
 from ..normalize import match_key
-from ..parse import Document, Location
+from ..parse import ITEM_NUMBER_RE, Document, Location
 from ..query import CITIES
 from ..tokens import Tokenizer
 from .lexicon import lexicon
@@ -38,7 +38,6 @@ _INLINE_GROUP = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*([
 _SUBJECT_RUN = 16  # characters: a longer run of subject words is a clause, not a name
 _SUBHEADING = 16  # characters: a numbered line this short without a full stop heads a group
 _CN_NUMBERED = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
-_ITEM_NUMBER = re.compile(r"^\s*(?:[（(]([一二三四五六七八九十]+)[）)]|(\d+)[.．、])")
 
 
 @dataclass(frozen=True)
@@ -237,7 +236,7 @@ class PlanModel:
                     name = m.group(2).strip()
                     out.append(Item(location.id, i, len(out) + 1, name, name, group))
                 continue
-            if not _ITEM_NUMBER.match(text):
+            if not ITEM_NUMBER_RE.match(text):
                 continue
             if (
                 len(text) <= _SUBHEADING

@@ -16,7 +16,7 @@ from collections import defaultdict
 from ...answers import Citation
 from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key
-from ...parse import Location
+from ...parse import ITEM_NUMBER_RE, Location, strip_item_number
 from ..intent import Request
 from ..lexicon import lexicon
 from . import outline
@@ -32,7 +32,6 @@ from .common import (
     subject_runs,
 )
 
-_NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十]+[)）]|\d+[.．])")
 _SHORT_LEAD = 16  # a lead this short that names the subject is about it
 _DEFINING = 3  # passages about the subject itself, shown first
 _BUDGET = 2400  # characters of quoted mentions; the places beyond it are listed by name
@@ -131,7 +130,7 @@ def _excerpts(text: str, key: str, limit: int) -> list[str]:
 
 def _headed_by(s: Sentence, key: str) -> bool:
     """The paragraph is about the subject: its item head opens with it, or its short lead names it."""
-    head = _NUMBERING.sub("", s.lead_key)
+    head = ITEM_NUMBER_RE.sub("", s.lead_key, count=1)
     return head.startswith(key) or (key in head and len(head) <= _SHORT_LEAD)
 
 
@@ -152,7 +151,7 @@ def _aspects(req: Request, name: str) -> list[str]:
 def _label(s: Sentence, key: str) -> str:
     """The item a mention sits in, when its text does not say (专栏3's "（十一）菱镁精深加工及
     特色资源产业集群" for a sentence naming 鞍山 inside it): the item head, shown before the quote."""
-    if s.text == s.lead or not _NUMBERING.match(s.lead) or key in s.lead_key:
+    if s.text == s.lead or not ITEM_NUMBER_RE.match(s.lead) or key in s.lead_key:
         return ""
     head = re.split(r"[。；：:]", s.lead, maxsplit=1)[0]
     return head if len(head) <= _HEAD else ""
@@ -170,7 +169,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
         for s in mentions
         if not (
             s.text == s.lead
-            and _NUMBERING.match(s.text)
+            and ITEM_NUMBER_RE.match(s.text)
             and len(s.text) <= _HEAD
             and (s.location.id, s.paragraph_index) in said
         )
@@ -308,7 +307,7 @@ def _section_points(loc: Location, ctx: Context) -> tuple[str, list[Citation]]:
         if not paragraph.text.strip():
             continue
         lead = outline.leads_of(paragraph.text)
-        line = outline.bare(lead)
+        line = strip_item_number(lead)
         citations.append(cite(loc, lead))
         rest = [s for s in sentences if s.paragraph_index == i and s.text != lead and lead not in s.text]
         best = max(rest, key=ctx.model.specificity, default=None)

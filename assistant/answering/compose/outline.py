@@ -14,14 +14,13 @@ import re
 from ...answers import Citation
 from ...extractive import split_sentences
 from ...normalize import int_to_cn
-from ...parse import Location
+from ...parse import Location, strip_item_number
 from ...query import REF_BOX, REF_SECTION
 from ..intent import Request
 from ..model import Item
 from .common import Context, Draft, cite, name_of, numbered
 
 __all__ = [
-    "bare",
     "chapter_outline",
     "compose",
     "counts",
@@ -48,10 +47,6 @@ def leads(location: Location) -> list[str]:
     return [leads_of(p.text) for p in location.paragraphs if p.text.strip()]
 
 
-def bare(lead: str) -> str:
-    return re.sub(r"^[（(][一二三四五六七八九十]+[）)]\s*|^\d+[.．]\s*", "", lead).rstrip("。；：:")
-
-
 def outline_location(location: Location, ctx: Context) -> tuple[str, list[Citation]]:
     """A place as numbered lines (its items, else its paragraph leads) and their citations."""
     items = ctx.model.items(location) if location.kind == "box" else []
@@ -67,17 +62,17 @@ def outline_location(location: Location, ctx: Context) -> tuple[str, list[Citati
                 kinds.append((i.group, [i]))
         lines, quotes = [], []
         for g, members in kinds:
-            heads = "；".join(bare(i.head) for i in members)
+            heads = "；".join(strip_item_number(i.head) for i in members)
             lines.append(f"【{g}】共{len(members)}项：{heads}" if g else heads)
             quotes += [i.head for i in members]
         total = f"\n\n（共{len(kinds)}类{len(items)}项）"
         return numbered(lines) + total, [cite(location, q) for q in quotes if q]
     if items:
-        lines = [(f"【{i.group}】" if i.group else "") + bare(i.head) for i in items]
+        lines = [(f"【{i.group}】" if i.group else "") + strip_item_number(i.head) for i in items]
         quotes = [i.head for i in items]
     else:
         quotes = leads(location)
-        lines = [bare(x) for x in quotes]
+        lines = [strip_item_number(x) for x in quotes]
     shown = lines[:_MAX_LINES]
     more = f"\n\n（共{len(lines)}项，以上列出前{len(shown)}项）" if len(lines) > len(shown) else ""
     return numbered(shown) + more, [cite(location, q) for q in quotes[: len(shown)] if q]
@@ -117,7 +112,7 @@ def chapter_outline(chapter: int, ctx: Context) -> Draft:
     for s in sections:
         shown = leads(s)[:_LEADS_PER_SECTION]
         more = "等" if len(leads(s)) > len(shown) else ""
-        parts.append(f"{s.title_path[-1]}：" + "；".join(bare(x) for x in shown) + more)
+        parts.append(f"{s.title_path[-1]}：" + "；".join(strip_item_number(x) for x in shown) + more)
         citations += [cite(s, x) for x in shown]
     boxes = model.boxes_in(chapter)
     if boxes:

@@ -13,7 +13,7 @@ import re
 
 from ...extractive import TABLE_YEARS, Sentence, _row_quote
 from ...normalize import match_key, normalize_years
-from ...parse import IndicatorRow
+from ...parse import IndicatorRow, strip_item_number
 from ..intent import Request
 from ..lexicon import has_any, lexicon, names_asker, plan_terms_for
 from ..model import PlanModel
@@ -31,7 +31,6 @@ _MANY = 3  # things named in a row: a list of subjects, each with its own figure
 _ANCHOR = 4.0  # idf of a question word specific enough that the targets shown must name it
 _SHORT_HEAD = 16  # characters: a lead this short is an item's head
 _LIST_NUMBER = re.compile(r"(^|[；;。：:])\s*\d+[.．、]\s*")
-_ITEM_NUMBER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+[.．、])\s*")
 
 
 def _keys(req: Request) -> list[str]:
@@ -72,7 +71,7 @@ def _head_of(s: Sentence) -> str:
     """The bare head of the item a sentence belongs to ("产业发展" for "（二）产业发展。"), if any."""
     if s.lead == s.text and len(s.text) > _SHORT_HEAD:
         return ""
-    return match_key(_ITEM_NUMBER.sub("", s.lead).rstrip("。；;：:"))
+    return match_key(strip_item_number(s.lead))
 
 
 def _listed(req: Request, ctx: Context) -> tuple[list[IndicatorRow], list[Sentence], list[str]] | None:
