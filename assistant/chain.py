@@ -170,7 +170,14 @@ class AnswerChain:
     def _condense(self, state: State) -> State:
         question = normalize_question(state.question, self.vocabulary)
         history = self._resolved_history(state.history)
-        resolved = resolve(question, history, self.document, self.model.items, self.model.subject_of)
+        resolved = resolve(
+            question,
+            history,
+            self.document,
+            self.model.items,
+            self.model.subject_of,
+            self.model.named_subject,
+        )
         query = resolved.query
         if resolved.is_followup and self.llm is not None:
             try:
@@ -185,7 +192,12 @@ class AnswerChain:
                 # "…分别要达到多少？大学科技园呢？": a part that names only its subject re-asks the
                 # part before about it, as a follow-up in a conversation does
                 part = resolve(
-                    text, [Turn("user", texts[n - 1])], self.document, self.model.items, self.model.subject_of
+                    text,
+                    [Turn("user", texts[n - 1])],
+                    self.document,
+                    self.model.items,
+                    self.model.subject_of,
+                    self.model.named_subject,
                 )
                 if part.core:
                     q = classify_followup(part.core, part.frame, self.document, self.model.tokenizer)
@@ -241,7 +253,14 @@ class AnswerChain:
         for turn in history:
             content = normalize_question(turn.content, self.vocabulary if turn.role == "user" else None)
             if turn.role == "user" and out:
-                content = resolve(content, out, self.document, self.model.items, self.model.subject_of).query
+                content = resolve(
+                    content,
+                    out,
+                    self.document,
+                    self.model.items,
+                    self.model.subject_of,
+                    self.model.named_subject,
+                ).query
             out.append(Turn(turn.role, content))
         return out
 

@@ -299,7 +299,16 @@ def _trim_particles(term: str, tokenizer: Tokenizer) -> str:
 
 
 # How people name the table's columns without a year: 基期值 is the 2025 column.
-YEAR_WORDS = {"基期": 2025, "现状值": 2025, "目前": 2025, "目标值": 2030, "规划期末": 2030}
+YEAR_WORDS = {
+    "基期": 2025,
+    "现状值": 2025,
+    "目前": 2025,
+    "十四五末": 2025,
+    "目标值": 2030,
+    "期末": 2030,  # 规划期末, 到期末
+    "十五五末": 2030,
+    "五年后": 2030,  # said in 2025, the plan's base year
+}
 
 
 def classify(text: str, doc: Document, tokenizer: Tokenizer) -> Question:

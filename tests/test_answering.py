@@ -400,6 +400,53 @@ def test_a_box_quantity_is_a_target(assistant: Assistant) -> None:
             "它旁边的庄河呢？",
             "海上风电产业基地",
         ),
+        # "X那个呢": the previous question asked of another named thing
+        (
+            [
+                (
+                    "机器人及智能制造产业集群2030年营收目标多少？",
+                    "到2030年，集群营收规模达到260亿元（专栏4）。",
+                )
+            ],
+            "航空航天那个呢？",
+            "1500亿元",
+        ),
+        # a follow-up of a follow-up leans on one question, not on nested frames
+        (
+            [
+                ("机器人及智能制造产业集群2030年营收目标多少？", "260亿元（专栏4）。"),
+                ("航空航天集群呢？", "1500亿元（专栏4）。"),
+            ],
+            "轨道交通装备那个呢？",
+            "350亿元",
+        ),
+        # "这两个": both things the conversation asked about
+        (
+            [
+                ("城镇调查失业率的目标是多少？", "5.5左右（专栏1）。"),
+                ("人均预期寿命呢？", "2025年79.7岁（专栏1）。"),
+            ],
+            "这两个分别是约束性还是预期性？",
+            "人均预期寿命",
+        ),
+        # "它们里面X那个": the listed item the word names
+        (
+            [
+                (
+                    "专栏3里有哪些产业集群？",
+                    "1. 汽车及零部件产业集群；2. 工程机械与高端重型装备产业集群；"
+                    "3. 工业母机产业集群；4. 轨道交通装备产业集群",
+                )
+            ],
+            "它们里面轨道交通那个，2030年营收要达到多少？",
+            "350亿元",
+        ),
+        # "到规划期末这个比例": the year the plan ends, and the measure asked before
+        (
+            [("森林覆盖率现在是多少？", "2025年35.67%（专栏1）。")],
+            "到规划期末这个比例打算提到多少？",
+            "35.7",
+        ),
     ],
 )
 def test_follow_ups_that_move_within_the_plan(

@@ -23,7 +23,7 @@ from ..answers import Turn
 from ..normalize import int_to_cn
 from ..parse import Document, Location, strip_item_number
 from ..query import CITIES, YEAR, location_refs
-from .lexicon import lexicon
+from .lexicon import has_any, lexicon
 from .model import Item
 from .normalize import parse_numeral
 
@@ -50,7 +50,7 @@ _LIST_LINE = re.compile(r"(?:^|[\s；;，,：:])(\d+)[.．、]\s*([^；;\n。]+)
 _PRONOUN = re.compile(r"^(那么?|那|还有|另外|再问|此外|它|其|这|该|同一)")
 _TRAILING = re.compile(r"(呢|吗)?[？?。！!]*$")
 _PRONOUN_INSIDE = re.compile(
-    r"它们的|它的|它|其|这个指标|该指标|这一指标|这项指标|这个集群|该集群|这一项|这项|该项|这个|这些|此项"
+    r"它们的|它们|它的|它|其|这个指标|该指标|这一指标|这项指标|这个集群|该集群|这一项|这项|该项|这个|这些|此项"
 )
 _SEVERAL = re.compile(r"(前|最后|后)([两二三四五六七八九\d])(?:个|项|条)的?")
 _PLACE = re.compile(r"第[一二三四五六七八九十\d]+[章节]|专栏\s*\d+")
@@ -60,6 +60,13 @@ _BACKREF = re.compile(r"(刚才|上面|前面|之前|上述|你说的|提到的|
 
 _LEANS = "（接上问："  # a follow-up's own words, then the previous question it leans on
 _FRAME = re.compile(re.escape(_LEANS) + r"[^）]*）")
+_FRAMED = re.compile(r"(.*?)" + re.escape(_LEANS) + r"(.*)）")
+# "这两个" / "这三项": as many things as the conversation asked about, one question each
+_COUNTED_BACK = re.compile(r"这([两二三四五六七八九])(?:个|项|条|类)")
+# "它们里面石化那个" / "仪器仪表那个呢": an item named by a word of it, then 那个
+_PICKED = re.compile(
+    r"(?:它们|这些|其中|上面)?(?:里面|里头|当中|中间|之中)?的?([\u4e00-\u9fffA-Za-z]{2,8}?)的?那一?(?:个|项|条|类)"
+)
 
 
 def own_words(query: str) -> str:
@@ -195,16 +202,18 @@ def resolve(
     doc: Document,
     items_of: Callable[[Location], Sequence[Item]] | None = None,
     subject_of: Callable[[str], str] | None = None,
+    named_subject: Callable[[str], str] | None = None,
 ) -> Resolved:
     """The standalone question for ``question`` in the conversation ``history``.
 
     ``items_of`` gives the numbered items of a location (for 第二项), ``subject_of`` the subject
-    of a question (for 它 / 其 / 这个指标).
+    of a question (for 它 / 其 / 这个指标), ``named_subject`` the named thing or indicator a
+    question asks about, when it names one (for 航空航天呢？, 注册护士呢？).
     """
     prev_q, prev_a = _previous(history)
     if not (prev_q or prev_a) or not looks_like_followup(question):
         return Resolved(box_of_section(last_places(question, doc), doc), (), False)
-    prev_q = prev_q or ""
+    prev_q = unframed(prev_q or "", named_subject)
     focus = tuple(location_refs(prev_a or "", doc)) or tuple(location_refs(prev_q, doc))
     here = doc.get(focus[0]) if focus else None
     query = question
@@ -295,6 +304,19 @@ def resolve(
     if query != question:
         return Resolved(query, focus, True)
 
+    by_name = _pick_by_name(query, list_items(prev_a or ""))
+    if by_name is not None:
+        return Resolved(by_name, focus, True)
+    query = re.sub(r"(?<=[\u4e00-\u9fff]{2})那一?个(?=呢|[？?]|$)", "", query)  # 仪器仪表那个呢 → 仪器仪表呢
+    m = _COUNTED_BACK.search(query)
+    if m and subject_of is not None:
+        # "这两个2030年分别要到多少" after asking about 执业医师 and then 注册护士: both of them
+        n = parse_numeral(m.group(1)) or 0
+        asked = asked_subjects(history, subject_of)
+        if 1 < n <= len(asked):
+            return Resolved(query.replace(m.group(0), "和".join(asked[-n:]), 1), focus, True)
+    question = query
+
     core = _PRONOUN.sub("", _TRAILING.sub("", question)).strip("，, ")
     # 那2030年呢？ → the previous question with the year replaced
     new_years = YEAR.findall(core)
@@ -316,7 +338,72 @@ def resolve(
     frame = _TRAILING.sub("", prev_q)
     if not core:
         return Resolved(prev_q, focus, True)
+    if named_subject is not None and _names_only(core):
+        # "航空航天那个呢？" after a cluster's 2030 target: the same question about it
+        subject = named_subject(frame)
+        if subject and subject in frame and core not in subject and subject not in core:
+            return Resolved(_substituted(frame, subject, core), focus, True)
     return Resolved(f"{core}{_LEANS}{frame}）", focus, True, core, frame)
+
+
+def unframed(query: str, subject_of: Callable[[str], str] | None) -> str:
+    """A follow-up written as its own words leaning on a frame, made one question again: the frame's
+    subject replaced by the follow-up's words ("注册护士（接上问：每千人口执业医师数现在是多少）" →
+    "注册护士现在是多少"), so that the next follow-up leans on one question, not on nested frames."""
+    m = _FRAMED.fullmatch(query)
+    if m is None or subject_of is None:
+        return query
+    core, frame = m.group(1), unframed(m.group(2), subject_of)
+    subject = subject_of(frame)
+    return _substituted(frame, subject, core) if subject and subject in frame else query
+
+
+def _substituted(question: str, subject: str, words: str) -> str:
+    """``question`` asked of ``words`` instead of ``subject``: its quotes go with it (“专精特新”),
+    and a head noun the new words already end with is not said twice (…高成长企业, not 企业企业)."""
+    start = question.find(subject)
+    end = start + len(subject)
+    if question[start - 1 : start] == "“" and question[end : end + 1] == "”":
+        start, end = start - 1, end + 1
+    after = question[end : end + 2]
+    if len(after) == 2 and words.endswith(after):
+        end += 2
+    return question[:start] + words + question[end:]
+
+
+def asked_subjects(history: Sequence[Turn], subject_of: Callable[[str], str]) -> list[str]:
+    """What each question of the conversation asked about, oldest first, each once."""
+    out: list[str] = []
+    for turn in history:
+        if turn.role != "user":
+            continue
+        m = _FRAMED.fullmatch(turn.content)
+        subject = _TRAILING.sub("", _PRONOUN.sub("", m.group(1))) if m else subject_of(turn.content)
+        if subject and subject not in out:
+            out.append(subject)
+    return out
+
+
+def _names_only(core: str) -> bool:
+    """The follow-up's own words name a thing and ask nothing of it (航空航天, 湿地保护率)."""
+    lex = lexicon()
+    asking = (*lex.figure, *lex.list, *lex.when, *lex.about, *lex.outline, *lex.overview, *lex.where)
+    return len(core) <= _NAME and not has_any(core, (*asking, *lex.count, *lex.attribute, *lex.targets))
+
+
+def _pick_by_name(query: str, named: Sequence[str]) -> str | None:
+    """ "它们里面石化那个…" over the list 先进装备制造、石化和精细化工、…: the one item the word names."""
+    m = _PICKED.search(query)
+    if m is None or not named:
+        return None
+    word = m.group(1)
+    for start in range(len(word) - 1):  # the words before the name may have been caught with it
+        hits = [x for x in named if word[start:] in x]
+        if len(hits) == 1:
+            return query.replace(m.group(0), hits[0], 1)
+        if hits:
+            return None
+    return None
 
 
 def _place_names() -> tuple[str, ...]:

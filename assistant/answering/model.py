@@ -29,6 +29,7 @@ from .weights import RARE_TERM
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
 _LEVEL = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*(\S+级)$")
 _QUOTED = re.compile(r"“([^”]{2,14})”")
+_PERIOD = re.compile(r"十[一二三四五六七八九]五(?:时期|期间)?")  # 十四五, 十五五: a five-year plan's period
 _DIGITS = re.compile(r"\d")
 # a programme the plan launches by name: 实施县域主导产业培育行动, 实施医疗卫生强基工程
 _PROGRAMME = re.compile(r"实施[^，。；、]{2,24}?(?:行动|工程|计划)")
@@ -193,14 +194,25 @@ class PlanModel:
         """What a question is about, to stand in for a pronoun: a named thing, an indicator or its terms."""
         from ..query import content_terms
 
+        return self.named_subject(question) or "".join(content_terms(question, self.tokenizer)[:3])
+
+    def named_subject(self, question: str) -> str:
+        """The named thing or the indicator a question asks about, as the question words it; empty
+        when it names neither (its subject is then only words, and may be cut short)."""
+        from ..query import content_terms
+
         terms = content_terms(question, self.tokenizer)
-        found = self.find_entities(question)
+        # "十四五末…装机占比": a plan period says when, not what
+        found = [e for e in self.find_entities(question) if not _PERIOD.fullmatch(e.name)]
         if found:
             # the question's own wording around it when longer: 金普新区 for the entity 金普,
-            # 沈阳浑南科技城 (the run of subject words naming it) for the city 沈阳
-            key = match_key(found[0].name)
+            # 沈阳浑南科技城 (the run of subject words naming it) for the city 沈阳, 工业母机集群 (named
+            # by its alias 工业母机) for 工业母机产业集群
+            said = match_key(question)
+            key = next((a for a, e in self._aliases if e is found[0] and len(a) >= 2 and a in said), "")
             run = next(
-                ("".join(r) for r, _ in subject_runs(question, self) if key in match_key("".join(r))), ""
+                ("".join(r) for r, _ in subject_runs(question, self) if key and key in match_key("".join(r))),
+                "",
             )
             return (
                 run
@@ -208,11 +220,16 @@ class PlanModel:
                 else next((t for t in terms if found[0].name in t), found[0].name)
             )
         key = match_key(question)
-        rows = [r.full_name for r in self.doc.indicators if match_key(r.name) in key]
+        # the row as the question words it when it does (每千人口执业医师数), else its full name
+        rows = [
+            r.name if r.name in question else r.full_name
+            for r in self.doc.indicators
+            if match_key(r.name) in key
+        ]
         if rows:  # all the rows it names: "森林覆盖率和优良水体比例…" then "哪个是约束性"
             named = [r for r in rows if not any(r != o and r in o for o in rows)]
             return "和".join(dict.fromkeys(named))
-        return "".join(terms[:3])
+        return ""
 
     # ------------------------------------------------------------------ items and structure
 
