@@ -441,6 +441,12 @@ def test_a_box_quantity_is_a_target(assistant: Assistant) -> None:
             "它们里面轨道交通那个，2030年营收要达到多少？",
             "350亿元",
         ),
+        # a question without a subject of its own asks about the one before, 五年后 being 2030
+        (
+            [("人均预期寿命现在是多少？", "2025年79.7岁（专栏1）。")],
+            "五年后计划提高到多少？",
+            "2030年81",
+        ),
         # "到规划期末这个比例": the year the plan ends, and the measure asked before
         (
             [("森林覆盖率现在是多少？", "2025年35.67%（专栏1）。")],

@@ -211,7 +211,9 @@ def resolve(
     question asks about, when it names one (for 航空航天呢？, 注册护士呢？).
     """
     prev_q, prev_a = _previous(history)
-    if not (prev_q or prev_a) or not looks_like_followup(question):
+    # a question without a subject of its own ("五年后计划提高到多少？") asks about the one before
+    subjectless = subject_of is not None and not subject_of(question)
+    if not (prev_q or prev_a) or not (looks_like_followup(question) or subjectless):
         return Resolved(box_of_section(last_places(question, doc), doc), (), False)
     prev_q = unframed(prev_q or "", named_subject)
     focus = tuple(location_refs(prev_a or "", doc)) or tuple(location_refs(prev_q, doc))
