@@ -720,3 +720,31 @@ def test_an_ordinal_over_a_plain_list_answer_picks_that_name(assistant: Assistan
 def test_projects_named_by_their_kind_are_listed(assistant: Assistant) -> None:
     a = _ask(assistant, "规划里有哪些抽水蓄能项目？")
     assert "直接相关的项目" in a.text and "鞍山龙潭" in a.text and "box27" in a.cited_locations
+
+
+@pytest.mark.parametrize(
+    ("description", "cluster", "not_cluster"),
+    [
+        # no word of its cluster's name, but its cluster's item is the closest in meaning
+        (
+            "我们是沈阳一家做工业设计仿真软件的小公司，规划对我们有啥支持？",
+            "人工智能及新一代信息技术产业集群",
+            None,
+        ),
+        # 出口 is in the railway-equipment item too: a word any item has makes no instrument maker
+        (
+            "我们是营口一家做钢琴和提琴的乐器厂，产品一半出口，规划里有什么跟我们有关？",
+            None,
+            "轨道交通装备产业集群",
+        ),
+    ],
+)
+def test_a_company_s_cluster_reads_like_the_company(
+    assistant: Assistant, description: str, cluster: str | None, not_cluster: str | None
+) -> None:
+    a = _ask(assistant, description)
+    head = next((line for line in a.text.splitlines() if line.startswith("所属产业集群")), "")
+    if cluster:
+        assert cluster in head
+    if not_cluster:
+        assert not_cluster not in head

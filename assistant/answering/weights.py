@@ -31,3 +31,11 @@ PLAN_WORDS_Z = 1.0
 
 # A named thing must appear in this many places before "都有什么" means everything about it.
 SPREAD = 3
+
+# A company's cluster (the enterprise answer's first block, with the cluster's target): the item its
+# words point to must also stand this many standard deviations above the mean paragraph in meaning
+# to the description ...
+CLUSTER_Z = 1.6
+# ... and without a decisive word, the item closest in meaning is taken at this distance from the
+# mean, if it shares at least one of the company's words.
+CLUSTER_MEANING_Z = 2.5

@@ -9,12 +9,16 @@ the 企业政策匹配 tab, so the chat and the tab agree.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Callable
+
 from ...extractive import Sentence
 from ...normalize import match_key
 from ...policy import TRAITS, PolicyMatcher, Profile
 from ...query import PREFECTURES
 from ..intent import Request
 from ..model import Entity
+from ..weights import CLUSTER_MEANING_Z, CLUSTER_Z
 from .common import Context, Draft, cite
 from .targets import is_target
 
@@ -47,22 +51,44 @@ def cluster_of(req: Request, ctx: Context) -> tuple[Entity, list[Sentence]] | No
         return named[0], _item_sentences(named[0], ctx)
     extractor = ctx.model.extractor
     terms = [t for t in req.q.terms if len(t) >= 2 and t not in PREFECTURES]
-    best: tuple[float, Entity | None] = (0.0, None)
+    z = _meaning(ctx)
+    best: tuple[float, Entity | None, float] = (0.0, None, 0.0)
+    closest: tuple[float, Entity | None] = (-1e9, None)
+    by_meaning: tuple[float, Entity | None] = (CLUSTER_MEANING_Z, None)
     for cluster in ctx.model.clusters:
-        text = "".join(s.key for s in _item_sentences(cluster, ctx))
+        item = _item_sentences(cluster, ctx)
+        text = "".join(s.key for s in item)
         name = match_key(cluster.name)
+        shared = [t for t in terms if match_key(t) in text]
         # a word of the cluster's own name (航空 of 航空航天装备) says what the company is more than a
         # word its item uses in passing (结构件 in 工业母机's "航空航天结构件加工")
-        weight = sum(
-            extractor.idf(t) * (_NAMED if match_key(t) in name else 1.0)
-            for t in terms
-            if match_key(t) in text
-        )
+        weight = sum(extractor.idf(t) * (_NAMED if match_key(t) in name else 1.0) for t in shared)
+        closeness = max((z(s.location.id, s.paragraph_index) for s in item), default=0.0)
         if weight > best[0]:
-            best = (weight, cluster)
-    if best[1] is None or best[0] < _MIN_CLUSTER_WEIGHT:
-        return None
-    return best[1], _item_sentences(best[1], ctx)
+            best = (weight, cluster, closeness)
+        if closeness > closest[0]:
+            closest = (closeness, cluster)
+        if shared and closeness > by_meaning[0]:
+            by_meaning = (closeness, cluster)
+    weight, found, closeness = best
+    # the words must be what the company makes, so the item they point to must read like the company
+    # in meaning too (the closest of all items, or clearly close): 原料 and 年产 do not make a
+    # surfactant plant a steel maker, nor 出口 a piano factory a railway-equipment maker
+    if found is None or weight < _MIN_CLUSTER_WEIGHT or (found is not closest[1] and closeness < CLUSTER_Z):
+        # no decisive word: the item clearly closest in meaning that has a word of the company's
+        # (a CAE software firm's 人工智能及新一代信息技术, a cold-chain firm's 生产性服务业)
+        found = by_meaning[1]
+    return (found, _item_sentences(found, ctx)) if found is not None else None
+
+
+def _meaning(ctx: Context) -> Callable[[str, int], float]:
+    """A paragraph's closeness in meaning to the description, in standard deviations above the mean
+    of all paragraphs (raw cosines of any embedder sit in a narrow band)."""
+    values = list(ctx.dense.values())
+    if len(values) < 2:
+        return lambda loc, paragraph: 0.0
+    mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
+    return lambda loc, paragraph: (ctx.dense.get((loc, paragraph), mean) - mean) / spread
 
 
 def _item_sentences(cluster: Entity, ctx: Context) -> list[Sentence]:
