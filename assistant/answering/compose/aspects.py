@@ -26,6 +26,7 @@ _PER_TOPIC = 2  # sentences quoted under one topic, from different paragraphs
 _NEAR = 5  # retrieved places this high up are what the whole question is about
 _TOPIC = 12  # characters: a longer stretch between separators is a clause, not a topic
 _CLIP = 120  # characters of a quoted sentence, around the topic
+_SPECIFIC = 2  # specific things a further sentence of the topic's own paragraph must name to be quoted
 
 
 def _ranked(share: Share, keys: list[str], ctx: Context) -> list[Sentence]:
@@ -107,11 +108,25 @@ def compose(req: Request, ctx: Context) -> Draft | None:
             continue
         share = Share.of(keys, model)
         picked: list[Sentence] = []
-        for s in _ranked(share, keys, ctx):
+        ranked = _ranked(share, keys, ctx)
+        for s in ranked:
             if len(picked) >= _PER_TOPIC:
                 break
             if all((p.location.id, p.paragraph_index) != (s.location.id, s.paragraph_index) for p in picked):
                 picked.append(s)
+        # a paragraph led by the topic ("强化法治政府建设。…") is the plan's own passage on it: its
+        # second most specific sentence is said too, after the first
+        if picked and all(k in picked[0].lead_key for k in keys):
+            first = picked[0]
+            more = [
+                s
+                for s in ranked
+                if (s.location.id, s.paragraph_index) == (first.location.id, first.paragraph_index)
+                and s is not first
+                and s.text != s.lead
+                and model.specificity(s) >= _SPECIFIC
+            ]
+            picked[1:1] = more[:1]
         if not picked:
             missing.append(name)
             continue
