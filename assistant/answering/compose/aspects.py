@@ -26,10 +26,13 @@ _PER_TOPIC = 2  # sentences quoted under one topic, from different paragraphs
 _NEAR = 5  # retrieved places this high up are what the whole question is about
 _TOPIC = 12  # characters: a longer stretch between separators is a clause, not a topic
 _CLIP = 120  # characters of a quoted sentence, around the topic
+_PLACES = ("city", "county")  # a place named apart from the listed topics scopes them all
 _SPECIFIC = 2  # specific things a further sentence of the topic's own paragraph must name to be quoted
 
 
-def _ranked(share: Share, keys: list[str], ctx: Context) -> list[Sentence]:
+def _ranked(share: Share, keys: list[str], ctx: Context, scope: tuple[str, ...] = ()) -> list[Sentence]:
+    """The sentences on a topic, best first; with a ``scope`` (the aliases of the place the whole
+    question is about), only those that name the place or sit in its own item."""
     hit_rank = ctx.hit_rank
     model = ctx.model
 
@@ -41,7 +44,11 @@ def _ranked(share: Share, keys: list[str], ctx: Context) -> list[Sentence]:
         return (share(s.key, s.lead_key), led, model.specificity(s), near)
 
     found = [
-        s for s in model.sentences if s.location.id != "box1" and share(s.key, s.lead_key) >= MIN_COVERAGE
+        s
+        for s in model.sentences
+        if s.location.id != "box1"
+        and share(s.key, s.lead_key) >= MIN_COVERAGE
+        and (not scope or any(a in s.key or a in s.lead_key for a in scope))
     ]
     return sorted(found, key=score, reverse=True)
 
@@ -96,6 +103,15 @@ def compose(req: Request, ctx: Context) -> Draft | None:
     if len(topics) < _MIN_TOPICS or ctx.focus:
         return None
     model = ctx.model
+    # "请全面介绍规划对营口的部署：城市定位、交通枢纽地位…": the place the topics are asked of
+    listed_key = match_key("".join(w for words in topics for w in words))
+    scope = tuple(
+        match_key(a)
+        for e in req.entities
+        if e.kind in _PLACES and match_key(e.name) not in listed_key
+        for a in e.aliases
+        if len(a) >= 2
+    )
     blocks: list[str] = []
     quoted: list[Sentence] = []
     missing: list[str] = []
@@ -108,7 +124,7 @@ def compose(req: Request, ctx: Context) -> Draft | None:
             continue
         share = Share.of(keys, model)
         picked: list[Sentence] = []
-        ranked = _ranked(share, keys, ctx)
+        ranked = _ranked(share, keys, ctx, scope)
         for s in ranked:
             if len(picked) >= _PER_TOPIC:
                 break
