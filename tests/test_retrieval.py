@@ -101,3 +101,25 @@ def test_paragraph_scores_cover_every_paragraph(assistant: Assistant) -> None:
     assert set(scores) == set(assistant.index.paragraphs)
     best = max(scores, key=scores.__getitem__)
     assert best[0] in ("box33", "ch16.s4")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # a section named: it is what the question asks about, whatever else its words match
+        ("第十四章第二节里关于氢能说了什么", ["ch14.s2"]),
+        # a chapter named: its intro, sections and boxes come first
+        ("第十九章下面有哪几节", ["ch19.s0", "ch19.s1", "ch19.s2", "ch19.s3", "ch19.s4", "box39"]),
+        # a box named
+        ("专栏25里机场方面有哪些项目", ["box25"]),
+    ],
+)
+def test_a_place_the_question_names_is_searched_first(
+    assistant: Assistant, query: str, expected: list[str]
+) -> None:
+    top = [h.location for h in assistant.retriever.search_locations(query, k=len(expected), mode="fused")]
+    assert set(top) <= set(expected) and top[0] in expected
+
+
+def test_a_place_the_plan_does_not_have_promotes_nothing(assistant: Assistant) -> None:
+    assert assistant.retriever.named_chunks("第二十五章讲什么？专栏40呢？") == []
