@@ -310,8 +310,9 @@ def _quote_ok(backend: Backend, citation: Citation) -> bool:
 
 
 def _retrieval_query(q: Question, answer: Answer | None) -> str:
-    """The question itself; for a follow-up, the standalone question the assistant rewrote it to."""
-    if q.history and answer is not None and answer.query.strip():
+    """What the assistant searched: the question as it was read (simplified script, half-width, typos
+    and places in the plan's form, 最后一章 as the chapter) and, for a follow-up, made standalone."""
+    if answer is not None and answer.query.strip():
         return answer.query
     return q.question
 

@@ -231,3 +231,13 @@ def test_reports_are_written(report: Report, tmp_path: Path) -> None:
     markdown = paths[1].read_text(encoding="utf-8")
     assert "| type | n | answer acc" in markdown and "bm25 R@5" in markdown
     assert paths[2].stat().st_size > 10_000
+
+
+def test_retrieval_is_measured_on_what_the_assistant_searched(assistant) -> None:  # type: ignore[no-untyped-def]
+    """Not the raw words: "規劃最後一章的最後一節" is searched as the section it names."""
+    from assistant.evaluate import Question, _retrieval_query
+
+    q = Question("t", "structure", "規劃最後一章的最後一節講什麼", (), ("ch20.s6",), (("监测",),))
+    answer = assistant.ask(q.question)
+    query = _retrieval_query(q, answer)
+    assert query.startswith("第二十章第六节") and "最後" not in query
