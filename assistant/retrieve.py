@@ -20,6 +20,7 @@ evals/dev.jsonl; figures in the README).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -154,6 +155,17 @@ def fuse(
     head = sorted(bests | set(others), key=lambda c: (-fused[c], c))
     chosen = set(head)
     return [(c, fused[c]) for c in head + [c for c in order if c not in chosen]]
+
+
+# The question naming the document itself ("在十五五规划里", "辽宁省规划纲要中"): every chunk is in
+# the plan, so these words find nothing in particular and only pull the preface and the last chapter up.
+_THE_PLAN = re.compile(r"(?:辽宁省?)?(?:[“\"]?十五五[”\"]?)?(?:规划纲要|规划|纲要)(?:里面|里头|里|中|上)?")
+
+
+def without_the_plan(query: str) -> str:
+    """``query`` without the words naming the plan itself; unchanged when nothing else is left."""
+    rest = _THE_PLAN.sub(" ", query)
+    return rest if rest.strip(" ？?。，,") else query
 
 
 def _top(scores: np.ndarray, n: int, positive: bool = False) -> list[tuple[int, float]]:
@@ -374,6 +386,7 @@ class Retriever:
         """The ``k`` best chunks for ``query``; ``dense_weight`` above :data:`DENSE_WEIGHT` leans on meaning."""
         mode = mode or self.mode
         fused = mode in FUSED_MODES
+        query = without_the_plan(query)
         weights = self.weights(dense_weight, self.coverage(query) if fused else 1.0)
         if fused:
             names = [n for n in self.channel_names if weights.get(n, 0.0) > 0]

@@ -123,3 +123,13 @@ def test_a_place_the_question_names_is_searched_first(
 
 def test_a_place_the_plan_does_not_have_promotes_nothing(assistant: Assistant) -> None:
     assert assistant.retriever.named_chunks("第二十五章讲什么？专栏40呢？") == []
+
+
+def test_words_naming_the_plan_itself_do_not_decide_the_search(assistant: Assistant) -> None:
+    """ "在十五五规划里" is true of every chunk: 本溪's own places come first, not the preface."""
+    from assistant.retrieve import without_the_plan
+
+    assert without_the_plan("本溪在十五五规划里有啥安排？") == "本溪在 有啥安排？"
+    assert without_the_plan("规划纲要") == "规划纲要"  # nothing else to search by
+    top = [h.location for h in assistant.retriever.search_locations("本溪在十五五规划里有啥安排？", k=5)]
+    assert "preface" not in top and "box19" in top
