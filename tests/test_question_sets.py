@@ -3,8 +3,9 @@
 The sets: ``questions.jsonl`` (tuning, written from the plan's sentences), ``holdout.jsonl`` (written
 apart from it, now also used for tuning), ``dev.jsonl``, ``dev2.jsonl`` and ``dev3.jsonl`` (written from
 users' needs, for tuning) and
-``blind.jsonl`` (written from users' needs by a writer who never saw the code; measured, never
-tuned on). The floors sit a few points below what was measured; raise them as the assistant
+``blind.jsonl`` and ``blind2.jsonl`` (written from users' needs by writers who never saw the code;
+measured, never tuned on; blind2 was written late in session 18, after blind had been measured many
+times). The floors sit a few points below what was measured; raise them as the assistant
 improves, never lower them to make a change pass.
 """
 
@@ -28,13 +29,14 @@ FLOORS = {
     "dev2.jsonl": (0.62, 0.85),  # measured 0.647 (66/102), 1.0 (8/8)
     "dev3.jsonl": (0.28, 0.90),  # measured 0.307 (27/88), 1.0 (12/12)
     "blind.jsonl": (0.68, 0.81),  # measured 0.708 (85/120), 0.875 (14/16)
+    "blind2.jsonl": (0.60, 0.81),  # measured 0.630 (58/92), 0.875 (7/8), the first time it was run
 }
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_set_is_sound(assistant: Assistant, name: str) -> None:
     questions = load_questions(SETS / name)
-    assert len(questions) >= 80
+    assert len(questions) >= 80 if name != "blind2.jsonl" else len(questions) >= 100
     assert check_questions(questions, assistant.document) == []
 
 
@@ -46,6 +48,7 @@ WRONG_FIGURES = {
     "dev2.jsonl": 1,
     "dev3.jsonl": 1,
     "blind.jsonl": 7,
+    "blind2.jsonl": 6,
 }
 
 
