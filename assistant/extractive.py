@@ -298,14 +298,18 @@ class Extractor:
         answers. The term is the question's longest run of adjacent subject words the plan writes.
         """
         key = match_key(q.text)
-        positions = sorted((key.find(match_key(t)), match_key(t)) for t in q.terms if match_key(t) in key)
+        # the longest subject word at each place it occurs, every occurrence ("幼儿园学费很贵
+        # 普惠性幼儿园…" has its run at the second 幼儿园)
+        at: dict[int, str] = {}
+        for k in {match_key(t) for t in q.terms} - {""}:
+            for m in re.finditer(re.escape(k), key):
+                if len(k) > len(at.get(m.start(), "")):
+                    at[m.start()] = k
         anchors: list[str] = []
-        for i in range(len(positions)):
-            run = positions[i][1]
-            for j in range(i + 1, len(positions)):
-                if positions[j][0] != positions[i][0] + len(run):
-                    break
-                run += positions[j][1]
+        for start in sorted(at):
+            run = at[start]
+            while start + len(run) in at:
+                run += at[start + len(run)]
             if len(run) >= 3 and 0 < self._df(run) <= RARE_TERM:
                 anchors.append(run)
         found = [

@@ -100,6 +100,12 @@ def test_typos_and_traditional_script_find_the_indicator(assistant: Assistant, q
     assert not a.abstained and "35.7" in a.text and a.cited_locations[0] == "box1"
 
 
+def test_a_figure_asked_after_a_story_of_one_s_own(assistant: Assistant) -> None:
+    # the subject word (幼儿园) first occurs in the story; the plan's term is the later 普惠性幼儿园
+    a = _ask(assistant, "幼儿园一个月学费很贵 普惠园能有多少")
+    assert not a.abstained and "92%" in a.text and a.cited_locations[0] == "box31"
+
+
 # --------------------------------------------------------------------------- structure
 
 
