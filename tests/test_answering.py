@@ -115,6 +115,15 @@ def test_sections_of_a_chapter(assistant: Assistant) -> None:
     assert set(a.cited_locations) == {"ch12.s1", "ch12.s2", "ch12.s3", "ch12.s4"}
 
 
+def test_parts_of_a_named_place_are_its_own(assistant: Assistant) -> None:
+    # a named chapter's parts are its sections, a box's its items; only the plan's are chapters
+    chapter = _ask(assistant, "第七章分几部分")
+    assert "共有3节" in chapter.text and "深化重点领域改革" in chapter.text and "第一章" not in chapter.text
+    box = _ask(assistant, "专栏3有几部分")
+    assert "共13项" in box.text and "工业母机产业集群" in box.text and "专栏39" not in box.text
+    assert "共20章" in _ask(assistant, "规划分几部分").text
+
+
 def test_chapter_title(assistant: Assistant) -> None:
     a = _ask(assistant, "第二十章叫什么名字？")
     assert "坚持和加强党的全面领导 保障规划有效实施" in a.text and "专栏" not in a.text

@@ -92,9 +92,13 @@ def structure_ask(text: str) -> str | None:
     lex = lexicon()
     # 好几章 says "several chapters", it asks no count ("分散在好几章，能帮我集中起来吗")
     if has_any(text.replace("好几", "多"), lex.count):
+        named = REF_SECTION.search(text)
+        if REF_BOX.search(text) or (named and named.group(2)):
+            return "parts"  # 专栏3有几部分, 第十章第二节分几块: the location's own items, its outline
         if "专栏" in text:
             return "boxes"
-        return "sections" if ("节" in text and _CHAPTER_WORD.search(text)) or "几节" in text else "chapters"
+        # 第七章分几部分: a named chapter's parts are its sections, the plan's are its chapters
+        return "sections" if named or "几节" in text else "chapters"
     named = REF_SECTION.search(text) or REF_BOX.search(text)
     if named and has_any(text, lex.title):
         return "title"
@@ -122,7 +126,7 @@ def understand(text: str, model: PlanModel) -> Request:
     if missing:
         return Request(text, Intent.MISSING_PLACE, q, entities, missing=missing)
     structure = structure_ask(text)
-    if structure == "sections" and q.refs and has_any(text, lex.outline):
+    if q.refs and (structure == "parts" or (structure == "sections" and has_any(text, lex.outline))):
         # "第十章讲了哪些内容？分几节？": the chapter's outline says both (共7节, and what each covers)
         return Request(text, Intent.OUTLINE, q, entities)
     if structure:
