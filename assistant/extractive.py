@@ -330,7 +330,8 @@ class Extractor:
             ranked = [(sc, s) for sc, s in ranked if s.location.kind == "box"] or ranked
         if not ranked:
             return self._abstain(q, ranked)
-        best = ranked[0][1]
+        best = self._devoted(q, ranked) if _ASKS_PART.search(q.text) else None
+        best = best or ranked[0][1]
         loc = best.location
         if loc.kind == "box" and loc.parent and re.search(r"哪[一个]?[节章]|第几[节章]", q.text):
             # "哪一节" asks for a section: a box answers through the section it belongs to
@@ -344,6 +345,38 @@ class Extractor:
             where += f"（位于{self.doc[loc.parent].cite}之后）"
         text = f"相关内容在{where}（{loc.path}）。例如：{best.text}"
         return Draft("where", False, text, cite_sentences([best]))
+
+    def _devoted(self, q: Question, ranked: list[tuple[float, Sentence]]) -> Sentence | None:
+        """For "讲养老的是哪一章哪一节": the place given to the topic, not the best single sentence.
+
+        Among the places whose sentences cover the question, the one whose title names the topic
+        (the chapter's, when a chapter is asked), then the one whose paragraph leads do, then the one
+        that says it most often; None when no title or lead names it (a detail, found by its sentence).
+        """
+        terms = [match_key(t) for t in q.terms if len(t) >= 2 and not _PART_WORD.fullmatch(t)]
+        if not terms:
+            return None
+        chapter_only = "章" in (_ASKS_PART.search(q.text) or [""])[0] and "节" not in q.text
+        best: dict[str, tuple[tuple[int, int, int], Sentence]] = {}
+        for score, s in ranked[:80]:
+            if score < NEAR_COVERAGE:  # the part words (哪一章) are terms too and lower every score
+                break
+            loc = s.location
+            if loc.id in best:
+                continue
+            title = match_key(" ".join(loc.title_path[:1]) if chapter_only else loc.title)
+            leads = [match_key(p.lead or split_sentences(p.text)[0]) for p in loc.paragraphs if p.text]
+            said = sum(all(t in match_key(p.text) for t in terms) for p in loc.paragraphs)
+            rank = (
+                int(all(t in title for t in terms)),
+                sum(all(t in lead for t in terms) for lead in leads),
+                said,
+            )
+            best[loc.id] = (rank, s)
+        if not best:
+            return None
+        top, sentence = max(best.values(), key=lambda v: v[0])
+        return sentence if top[0] or top[1] else None
 
     def _list(
         self, q: Question, ranked: list[tuple[float, Sentence]], hits: list[Hit], dense: Dense
@@ -476,6 +509,11 @@ class Extractor:
         if abstain:
             text = "规划没有给出这一指标的具体数值。" + text
         return Draft("indicator", abstain, text, tuple(citations), TABLE_YEARS)
+
+
+# the question asks for a chapter or section, not a sentence: "讲养老的是哪一章哪一节", "在第几章"
+_ASKS_PART = re.compile(r"哪[一个]?(?:章节|[章节])|第几[章节]|哪部分|哪一部分")
+_PART_WORD = re.compile(r"[一二三四五六七八九十第几哪个]*(?:章节|章|节|部分|专栏)")
 
 
 def _open_question(q: Question) -> bool:

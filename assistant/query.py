@@ -17,7 +17,7 @@ from .parse import Document
 from .tokens import Tokenizer
 
 _CN = "一二三四五六七八九十"
-REF_SECTION = re.compile(rf"第\s*([{_CN}\d]+)\s*章\s*(?:第\s*([{_CN}\d]+)\s*节)?")
+REF_SECTION = re.compile(rf"第\s*([{_CN}\d]+)\s*章\s*(?:的?\s*第\s*([{_CN}\d]+)\s*节)?")
 REF_BOX = re.compile(rf"专栏\s*([{_CN}\d]+)")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 # a year: 2030年, 2030目标, 到2030 — not an amount (2000多, 2000个)

@@ -124,6 +124,36 @@ def test_parts_of_a_named_place_are_its_own(assistant: Assistant) -> None:
     assert "共20章" in _ask(assistant, "规划分几部分").text
 
 
+@pytest.mark.parametrize(
+    ("question", "location"),
+    [
+        ("第九章后面那一章讲什么", "ch10.s1"),
+        ("第三章第二节的下一节讲什么", "ch3.s3"),
+        ("专栏5的上一个专栏是什么", "box4"),
+        ("最后一节讲的是什么", "ch20.s6"),
+    ],
+)
+def test_places_named_by_their_neighbour(assistant: Assistant, question: str, location: str) -> None:
+    a = _ask(assistant, question)
+    assert not a.abstained and location in a.cited_locations
+
+
+def test_titles_of_several_places_and_a_chapter_s_boxes(assistant: Assistant) -> None:
+    a = _ask(assistant, "第十九章第三节和第四节分别叫什么？")
+    assert "完善社会治理体系" in a.text and "扎实推进全面依法治省" in a.text
+    assert "强化企业科技创新主体地位" in _ask(assistant, "第四章的第三节叫啥").text  # 的 between
+    boxes = _ask(assistant, "第十一章有没有专栏？")
+    assert all(n in boxes.text for n in ("专栏19", "专栏20", "专栏21")) and "专栏22" not in boxes.text
+
+
+def test_where_a_topic_is_covered_is_the_place_given_to_it(assistant: Assistant) -> None:
+    # 养老 is named in passing in 城市更新; the section given to it leads with 健全养老服务体系
+    a = _ask(assistant, "讲养老的是哪一章哪一节")
+    assert a.cited_locations[0] == "ch16.s4"
+    # 第几章 asks which chapter, not how many
+    assert "ch17.s1" in _ask(assistant, "规划里讲就业的在第几章").cited_locations
+
+
 def test_chapter_title(assistant: Assistant) -> None:
     a = _ask(assistant, "第二十章叫什么名字？")
     assert "坚持和加强党的全面领导 保障规划有效实施" in a.text and "专栏" not in a.text
@@ -265,6 +295,14 @@ def test_this_chapter_after_a_chapter_question_is_no_error(assistant: Assistant)
         ),
         ("该专栏的第二项是什么？", [("user", "专栏27讲什么？")], "box27"),
         ("这一章有几节", [("assistant", "第二十章讲的是党的领导")], "ch20.s1"),
+        # a bare 第二节 is read inside the chapter the conversation is about
+        ("第二节具体讲了什么？", [("user", "第十七章分几节？")], "ch17.s2"),
+        # the box that goes with the section in focus
+        ("这一节有配套的专栏吗？讲的啥", [("user", "第十五章第三节讲什么？")], "box29"),
+        ("那这一节配的专栏讲了啥？", [("user", "第十八章第二节讲什么？")], "box37"),
+        # 它 in a where-question is the place in focus
+        ("它在哪一章哪一节？", [("user", "专栏32讲什么？")], "ch16.s3"),
+        ("同一章的下一个专栏讲什么？", [("user", "专栏25是什么？")], "box26"),
     ],
 )
 def test_relative_places(

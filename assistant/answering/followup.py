@@ -37,8 +37,9 @@ _NEXT = re.compile(
 )
 _LAST_PLACE = re.compile(r"(最后一)(章|节)")
 _BOX_OF_SECTION = re.compile(
-    r"(第[一二三四五六七八九十]+章第[一二三四五六七八九十]+节)(?:对应|后面|之后|配套|附带|相关)的?(?:那个)?专栏"
+    r"(第[一二三四五六七八九十]+章第[一二三四五六七八九十]+节)(?:有|的)?(?:对应|后面|之后|配套|附带|相关|配)的?(?:那个)?专栏"
 )
+_WHERE_IS = re.compile(r"(在|属于|位于)(哪|第几)")
 _FROM_END = re.compile(r"倒数第([一二三四五六七八九十\d]+)(?:个|项|条)?")
 _BARE_SECTION = re.compile(r"(?<![章])第([一二三四五六七八九十\d]+)节")
 _ITEM = re.compile(
@@ -107,6 +108,7 @@ def looks_like_followup(question: str) -> bool:
         or _FROM_END.search(question)
         or _BACKREF.search(question)
         or _ordinal(question) is not None
+        or (_BARE_SECTION.search(question) and not re.search(r"第[一二三四五六七八九十\d]+章", question))
         or _SEVERAL.search(question) is not None
         or re.search(r"它|其中|这一项|该项|这项|这个", question)
         or question.rstrip("？?").endswith("呢")
@@ -250,6 +252,9 @@ def resolve(
             box = here if here.kind == "box" else doc.get("box1")
             if box is not None:
                 query = _BOX_HERE.sub(f"专栏{box.number}", query, count=1)
+        if here.kind in ("box", "section") and _WHERE_IS.search(query):
+            # "它在哪一章哪一节？" after 专栏32: the place in focus is what is asked about
+            query = re.sub(r"它|该专栏|这个专栏", place_name(here), query, count=1)
         section = _section_of(here, doc)
         if _SECTION_HERE.search(query):
             query = _SECTION_HERE.sub(
@@ -446,9 +451,17 @@ def _next_item(
     return items[n] if 0 <= n < len(items) else None
 
 
+_AFTER, _BEFORE = r"(?:后面|后边|之后|以后|后|下)", r"(?:前面|前边|之前|以前|前|上)"
+_NEIGHBOUR = re.compile(
+    rf"(第([一二三四五六七八九十\d]+)章(?:的?第([一二三四五六七八九十\d]+)节)?|专栏\s*(\d+))"
+    rf"的?({_AFTER}|{_BEFORE})(?:的|那|这)?一?个?(章|节|专栏)"
+)
+
+
 def last_places(query: str, doc: Document) -> str:
-    """ "最后一章" → the last chapter, and "第X章的最后一节" → that chapter's last section, named
-    as the plan numbers them (the structure answers, not the words)."""
+    """Places named by their position, named as the plan numbers them (the structure answers, not
+    the words): "最后一章" → the last chapter, "第X章的最后一节" → that chapter's last section,
+    "最后一节" → the plan's last, and "第九章后面那一章" / "专栏5的上一个专栏" → the neighbour."""
     chapters = sorted({loc.chapter for loc in doc.sections if loc.chapter})
     if not chapters:
         return query
@@ -459,7 +472,40 @@ def last_places(query: str, doc: Document) -> str:
         sections = [loc for loc in doc.sections if loc.chapter == n]
         if sections:
             query = query.replace(m.group(0), place_name(sections[-1]), 1)
+    if doc.sections:
+        query = re.sub(r"(?<![章的])(?:规划的?)?最后一节", place_name(doc.sections[-1]), query)
+    # "第十九章第三节和第四节": the later sections are in the same chapter
+    query = re.sub(
+        r"(第[一二三四五六七八九十\d]+章)(第[一二三四五六七八九十\d]+节(?:(?:和|与|及|、)第[一二三四五六七八九十\d]+节)+)",
+        lambda m: m.group(1) + re.sub(r"(?<=[和与及、])第", m.group(1) + "第", m.group(2)),
+        query,
+    )
+    m = _NEIGHBOUR.search(query)
+    if m:
+        neighbour = _neighbour(m, doc)
+        if neighbour:
+            query = query.replace(m.group(0), neighbour, 1)
     return query
+
+
+def _neighbour(m: re.Match[str], doc: Document) -> str | None:
+    """The chapter, section or box next to the one ``m`` names, in the direction it says."""
+    step = 1 if re.fullmatch(_AFTER, m.group(5)) else -1
+    unit = m.group(6)
+    if m.group(4) and unit == "专栏":
+        n = int(m.group(4)) + step
+        return f"专栏{n}" if any(b.number == n for b in doc.boxes) else None
+    chapter = parse_numeral(m.group(2) or "")
+    if chapter is None:
+        return None
+    if unit == "章" and not m.group(3):
+        n = chapter + step
+        return chapter_name(n) if any(c.number == n for c in doc.chapters) else None
+    section = parse_numeral(m.group(3) or "")
+    if unit == "节" and section is not None:
+        found = [loc for loc in doc.sections if loc.chapter == chapter and loc.number == section + step]
+        return place_name(found[0]) if found else None
+    return None
 
 
 def box_of_section(query: str, doc: Document) -> str:

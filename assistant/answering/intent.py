@@ -90,8 +90,8 @@ def named_by_title(text: str, model: PlanModel) -> Location | None:
 
 def structure_ask(text: str) -> str | None:
     lex = lexicon()
-    # 好几章 says "several chapters", it asks no count ("分散在好几章，能帮我集中起来吗")
-    if has_any(text.replace("好几", "多"), lex.count):
+    # 好几章 says "several chapters" and 第几章 "which chapter": neither asks a count
+    if has_any(re.sub(r"好几|第几", "多", text), lex.count):
         named = REF_SECTION.search(text)
         if REF_BOX.search(text) or (named and named.group(2)):
             return "parts"  # 专栏3有几部分, 第十章第二节分几块: the location's own items, its outline
@@ -99,6 +99,13 @@ def structure_ask(text: str) -> str | None:
             return "boxes"
         # 第七章分几部分: a named chapter's parts are its sections, the plan's are its chapters
         return "sections" if named or "几节" in text else "chapters"
+    chapter = REF_SECTION.search(text)
+    if (
+        chapter
+        and not chapter.group(2)
+        and re.search(r"(有没有|有无|有哪些|哪几个|都有啥|有啥)专栏|专栏(有哪些|是哪几个)", text)
+    ):
+        return "boxes"  # 第十一章有没有专栏: the chapter's boxes
     named = REF_SECTION.search(text) or REF_BOX.search(text)
     if named and has_any(text, lex.title):
         return "title"

@@ -114,6 +114,11 @@ def _title(req: Request, ctx: Context) -> Draft | None:
     if loc.kind == "intro" or _names_chapter_only(req.text):
         number, title = _chapter_heading(loc).split(" ", 1)
         return Draft("structure", False, f"{number}的标题是「{title}」。", (_opening(loc),))
+    # "第十九章第三节和第四节分别叫什么": every place named, in the order named
+    places = [p for r in dict.fromkeys(req.q.refs) if (p := ctx.model.doc.get(r)) is not None]
+    if len(places) > 1 and all(p.kind in ("section", "box") for p in places):
+        text = "标题分别是：" + "；".join(name_of(p) for p in places) + "。"
+        return Draft("structure", False, text, tuple(_opening(p) for p in places))
     label = loc.title_path[-1].split(" ")[0]
     text = f"{label}的标题是「{loc.title}」，位于{_chapter_heading(loc)}。"
     return Draft("structure", False, text, (_opening(loc),))
