@@ -154,6 +154,19 @@ def test_where_a_topic_is_covered_is_the_place_given_to_it(assistant: Assistant)
     assert "ch17.s1" in _ask(assistant, "规划里讲就业的在第几章").cited_locations
 
 
+def test_a_part_named_by_a_title_the_plan_does_not_have(assistant: Assistant) -> None:
+    a = _ask(assistant, "第七章里“优化人才发展环境”那一节讲了什么？")
+    assert a.abstained and "没有题为「优化人才发展环境」的一节" in a.text and "深化重点领域改革" in a.text
+    # a title the plan has, or a phrase it writes, is answered from its place
+    assert not _ask(assistant, "“城市更新工程”这个专栏讲什么").abstained
+    assert not _ask(assistant, "“推进文旅体商融合发展”那一节讲了啥").abstained
+
+
+def test_a_named_place_s_key_points_are_its_outline(assistant: Assistant) -> None:
+    a = _ask(assistant, "街道要组织学习，第七章第一节的重点是啥？")
+    assert "建设综合最优的政策环境" in a.text and a.cited_locations[0] == "ch7.s1"
+
+
 def test_chapter_title(assistant: Assistant) -> None:
     a = _ask(assistant, "第二十章叫什么名字？")
     assert "坚持和加强党的全面领导 保障规划有效实施" in a.text and "专栏" not in a.text

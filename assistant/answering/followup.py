@@ -238,7 +238,11 @@ def resolve(
                         item=(moved_item.location, moved_item.paragraph),
                     )
             else:
-                moved = _move(here, step, m.group(2)[-1], doc)
+                start = here
+                if m.group(2).endswith("专栏") and here.kind != "box":
+                    # "下一个专栏" after an answer citing 第十三章第一节 and 专栏25 moves from the box
+                    start = next((b for f in focus if (b := doc.get(f)) and b.kind == "box"), here)
+                moved = _move(start, step, m.group(2)[-1], doc)
                 if moved:
                     query = query.replace(m.group(0), moved, 1)
         m = _LAST_PLACE.search(query)

@@ -65,6 +65,31 @@ def missing_place(text: str, model: PlanModel) -> str | None:
     for m in REF_BOX.finditer(text):
         if not doc.get(f"box{cn_to_int(m.group(1))}"):
             return m.group(0)
+    return _missing_title(text, model)
+
+
+# a part named by its title: “优化人才发展环境”那一节, 「城市更新工程」这个专栏
+_TITLED_PART = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』](?:那|这|的)?一?个?(节|章|专栏)")
+
+
+def _missing_title(text: str, model: PlanModel) -> str | None:
+    """A section, chapter or box named by a title the plan does not have, nor writes anywhere
+    (a phrase the plan does write names the part it is in, and is answered from there)."""
+    doc = model.doc
+    plain = _title_key(doc.text)
+    for m in _TITLED_PART.finditer(text):
+        name, unit = _title_key(m.group(1)), m.group(2)
+        if unit == "专栏":
+            titles = [b.title for b in doc.boxes]
+        elif unit == "章":
+            titles = [c.title for c in doc.chapters]
+        else:
+            titles = [loc.title for loc in doc.sections]
+        if name in plain or any(name in _title_key(t) or _title_key(t) in name for t in titles):
+            continue
+        chapter = REF_SECTION.search(text)
+        scope = chapter.group(0) if chapter and not chapter.group(2) else ""
+        return f"{scope}题为「{m.group(1)}」的{'一' if unit != '专栏' else ''}{unit}"
     return None
 
 

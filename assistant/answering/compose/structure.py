@@ -8,6 +8,8 @@ every place named is cited with its opening sentence.
 
 from __future__ import annotations
 
+import re
+
 from ...answers import Citation
 from ...normalize import cn_to_int, int_to_cn
 from ...parse import Location
@@ -43,6 +45,8 @@ def missing(req: Request, ctx: Context) -> Draft:
     doc, model = ctx.model.doc, ctx.model
     named = req.missing or ""
     m = REF_SECTION.search(named)
+    if "题为" in named:
+        return _missing_title(named, m, ctx)
     if "专栏" in named or m is None:
         text = f"规划纲要共有{len(doc.boxes)}个专栏（专栏1至专栏{len(doc.boxes)}），没有{named}。"
         return Draft("structure", True, text, (), (str(len(doc.boxes)), "1"))
@@ -55,6 +59,25 @@ def missing(req: Request, ctx: Context) -> Draft:
     n = model.chapter_count
     text = f"规划纲要共{n}章（第一章至第{int_to_cn(n)}章），没有{named}。"
     return Draft("structure", True, text, (), (str(n),))
+
+
+def _missing_title(named: str, chapter: re.Match[str] | None, ctx: Context) -> Draft:
+    """No part has the title asked for: the parts there are (the named chapter's sections, else the
+    plan's chapters or boxes), so the asker can find the one meant."""
+    model = ctx.model
+    if chapter is not None and (sections := model.sections(cn_to_int(chapter.group(1)))):
+        parts: list[Location] = list(sections)
+        scope = f"{chapter.group(0)}共有{len(sections)}节"
+    elif named.endswith("专栏"):
+        parts, scope = list(model.doc.boxes), f"规划纲要共有{len(model.doc.boxes)}个专栏"
+    else:
+        parts = [model.doc[c.locations[0]] for c in model.doc.chapters if c.locations]
+        scope = f"规划纲要共{model.chapter_count}章"
+    where = chapter.group(0) if chapter is not None else "规划纲要"
+    text = f"{where}中没有{named.removeprefix(where)}。{scope}：\n" + numbered(
+        [p.title_path[-1] if p.kind != "intro" else p.title_path[0] for p in parts]
+    )
+    return Draft("structure", True, text, tuple(_opening(p) for p in parts[:12]))
 
 
 def _chapters(ctx: Context) -> Draft:
