@@ -167,6 +167,12 @@ def test_a_named_place_s_key_points_are_its_outline(assistant: Assistant) -> Non
     assert "建设综合最优的政策环境" in a.text and a.cited_locations[0] == "ch7.s1"
 
 
+def test_a_summary_asked_by_a_title_s_words(assistant: Assistant) -> None:
+    # 民生 is in one title only (第十七章): its outline, not a few sentences from anywhere
+    a = _ask(assistant, "概括一下规划在民生方面的安排")
+    assert "ch17.s1" in a.cited_locations and "健全社会保障体系" in a.text
+
+
 def test_chapter_title(assistant: Assistant) -> None:
     a = _ask(assistant, "第二十章叫什么名字？")
     assert "坚持和加强党的全面领导 保障规划有效实施" in a.text and "专栏" not in a.text

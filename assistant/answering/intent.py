@@ -101,6 +101,31 @@ def _title_key(title: str) -> str:
     return re.sub(r"[“”\"‘’「」《》\s]", "", match_key(title))
 
 
+def titled_by_words(q: Question, model: PlanModel) -> Location | None:
+    """The one part whose own title has every word of the question that any title has: a summary
+    asked of a part by its title's words rather than its number (规划的主要目标有哪些 → 第一章第五节
+    「发展目标」, 概括规划在民生方面的安排 → 第十七章). Words no title has (主要, 安排) say how it is
+    asked; a title word that many titles share (发展) narrows nothing by itself."""
+    parts = [loc for loc in model.doc.locations if loc.kind in ("intro", "section", "box")]
+    titles = {loc.id: _title_key(loc.title_path[0] if loc.kind == "intro" else loc.title) for loc in parts}
+    words = [
+        k
+        for t in q.terms
+        if len(k := match_key(t)) >= 2
+        and t not in lexicon().parts
+        and k not in _PLAN_NAME  # 十五五, 辽宁: the plan's own name is in every title's document
+        and any(k in v for v in titles.values())
+    ]
+    if not words or all(sum(w in v for v in titles.values()) > _SHARED_TITLE_WORD for w in words):
+        return None
+    having = [loc for loc in parts if all(w in titles[loc.id] for w in words)]
+    return having[0] if len(having) == 1 else None
+
+
+_SHARED_TITLE_WORD = 3  # a word in more titles than this (发展, 建设) names no one part
+_PLAN_NAME = "辽宁省十五五规划纲要"
+
+
 def named_by_title(text: str, model: PlanModel) -> Location | None:
     """The box or section whose whole title the question writes (城市更新工程, 生态安全屏障工程);
     the longest when several do."""
@@ -154,6 +179,10 @@ def understand(text: str, model: PlanModel) -> Request:
         if titled is not None:  # "生态安全屏障工程都有哪些项目": 专栏38 named by its title
             q = replace(q, refs=(titled.id,))
     entities = tuple(model.find_entities(text))
+    if not q.refs and not entities and not q.unit and has_any(text, lex.outline):
+        titled = titled_by_words(q, model)
+        if titled is not None:  # "规划的主要目标有哪些": 第一章第五节「发展目标」, its outline
+            return Request(text, Intent.OUTLINE, replace(q, refs=(titled.id,)), entities)
     missing = missing_place(text, model)
     if missing:
         return Request(text, Intent.MISSING_PLACE, q, entities, missing=missing)
