@@ -179,7 +179,9 @@ def understand(text: str, model: PlanModel) -> Request:
         if titled is not None:  # "生态安全屏障工程都有哪些项目": 专栏38 named by its title
             q = replace(q, refs=(titled.id,))
     entities = tuple(model.find_entities(text))
-    if not q.refs and not entities and not q.unit and has_any(text, lex.outline):
+    # (not "都说了什么": everything about a topic leads with its part, then the rest, see ABOUT)
+    summary = has_any(text, lex.outline) and not has_any(text, (*_SAYS, *lex.about))
+    if not q.refs and not entities and not q.unit and summary:
         titled = titled_by_words(q, model)
         if titled is not None:  # "规划的主要目标有哪些": 第一章第五节「发展目标」, its outline
             return Request(text, Intent.OUTLINE, replace(q, refs=(titled.id,)), entities)
