@@ -258,6 +258,14 @@ def test_everything_about_two_joined_subjects(assistant: Assistant) -> None:
     assert "「经济」" not in a.text
 
 
+def test_everything_about_a_topic_includes_its_stem_s_other_compounds(assistant: Assistant) -> None:
+    # 低空经济: the plan also writes 低空智能融合基础设施, 低空物流 about the same thing
+    a = _ask(assistant, "规划里关于低空经济的内容有哪些？")
+    assert "低空智能融合基础设施" in a.text or "低空基础设施" in a.text
+    # a place is no general head word: 大连金普 is not widened to every 金普
+    assert "4000" in _ask(assistant, "大连金普新区在这个规划里有什么定位和目标？").text
+
+
 def test_everything_about_a_topic(assistant: Assistant) -> None:
     a = _ask(assistant, "规划里和养老有关的内容都有哪些？")
     assert "ch16" in " ".join(a.cited_locations) or "box33" in a.cited_locations

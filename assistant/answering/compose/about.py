@@ -41,6 +41,8 @@ _CLIP = 160  # characters of a mention, around the subject (whole sentences when
 _FEW = 10
 _CLAUSES = 4  # clauses of one long sentence
 _POINT = 2  # specific things a sentence must name to be shown under its paragraph's lead
+_HEAD_PLACES = 20  # a word in this many places or more is a general head (经济, 产业, 建设)
+_STEM_SPREAD = 3  # a topic's stem may be in at most this many times the topic's own places
 _MIN_PLACES = 2  # a subject named in one place only is answered there, not as "everything about"
 
 
@@ -52,7 +54,11 @@ def _mentions_of(name: str, ctx: Context) -> tuple[Sentence, ...]:
         (e for e in ctx.model.entities.values() if key in (match_key(a) for a in (e.name, *e.aliases))), None
     )
     if entity is None:
-        return tuple(s for s in ctx.model.sentences if key in s.key or key in s.lead_key)
+        found = [s for s in ctx.model.sentences if key in s.key or key in s.lead_key]
+        stem = _stem(name, found, ctx)
+        if stem:  # 低空经济 → also 低空智能融合基础设施, 县域经济 → 紧密型县域医共体
+            found += [s for s in ctx.model.sentences if stem in s.key and s not in found]
+        return tuple(found)
     found = list(entity.mentions)
     named = [entity, *(ctx.model.counties_of(entity.name) if entity.kind == "city" else ())]
     for e in named[1:]:
@@ -62,6 +68,28 @@ def _mentions_of(name: str, ctx: Context) -> tuple[Sentence, ...]:
     led = {(s.location.id, s.paragraph_index) for s in found if any(_headed_by(s, h) for h in heads)}
     found += [s for s in ctx.model.sentences if (s.location.id, s.paragraph_index) in led and s not in found]
     return tuple(found)
+
+
+def _stem(name: str, found: list[Sentence], ctx: Context) -> str | None:
+    """The distinctive word of a topic named with a general head word (低空 of 低空经济, 县域 of
+    县域经济): the plan writes it in other compounds about the same thing. Only when the head is a
+    word of many places and the stem a word of few, about as few as the topic's own (数字 of
+    数字经济 is in far more places than 数字经济, and is no name of it)."""
+    words = [w for w in ctx.model.tokenizer.tokens(name) if len(w) >= 2]
+    if len(words) != 2 or not found:
+        return None
+
+    def places(word: str) -> int:
+        k = match_key(word)
+        return len({s.location.id for s in ctx.model.sentences if k in s.key})
+
+    own = len({s.location.id for s in found})
+    stem, head = sorted(words, key=places)
+    if ctx.model.find_entities(head):
+        return None  # 大连 of 大连金普 is a place, not a general head word
+    if places(head) < _HEAD_PLACES or places(stem) > _STEM_SPREAD * own:
+        return None
+    return match_key(stem)
 
 
 def _best_in(run: list[str], ctx: Context) -> tuple[str, tuple[Sentence, ...]] | None:
