@@ -173,6 +173,25 @@ def test_a_summary_asked_by_a_title_s_words(assistant: Assistant) -> None:
     assert "ch17.s1" in a.cited_locations and "健全社会保障体系" in a.text
 
 
+@pytest.mark.parametrize(
+    ("question", "location"),
+    [
+        ("总结一下规划的主要目标", "ch1.s5"),
+        ("十五五时期辽宁发展的主要目标有哪些", "ch1.s5"),
+        ("规划的指导思想是什么", "ch1.s3"),
+        ("用几句话概括一下这个规划", "ch20.s0"),  # the plan's outline: its chapters, the last among them
+    ],
+)
+def test_the_plan_as_a_whole(assistant: Assistant, question: str, location: str) -> None:
+    a = _ask(assistant, question)
+    assert not a.abstained and location in a.cited_locations
+
+
+def test_a_fact_about_the_plan_is_no_summary(assistant: Assistant) -> None:
+    a = _ask(assistant, "规划要加快建设哪个城市为区域中心城市？")
+    assert "锦州" in a.text and not a.text.startswith("第十章第七节")
+
+
 def test_chapter_title(assistant: Assistant) -> None:
     a = _ask(assistant, "第二十章叫什么名字？")
     assert "坚持和加强党的全面领导 保障规划有效实施" in a.text and "专栏" not in a.text

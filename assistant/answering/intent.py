@@ -126,6 +126,59 @@ _SHARED_TITLE_WORD = 3  # a word in more titles than this (发展, 建设) names
 _PLAN_NAME = "辽宁省十五五规划纲要"
 
 
+# the plan named as a whole, or its period: 十五五规划纲要, 辽宁省规划, 十五五时期
+_WHOLE_PLAN = re.compile(
+    r"(?:辽宁省?)?(?:[“\"]?十[四五]五[”\"]?)(?:时期|期间)?|(?:辽宁省?)?(?:规划纲要|规划|纲要)|辽宁省?|这个|整个"
+)
+_GENERAL = 0.3  # a word in more than this share of the plan's places names no subject (发展, 建设)
+
+
+def plan_part(text: str, model: PlanModel) -> Location | str | None:
+    """What a question about the plan as a whole asks for, when it names no subject of its own:
+    the one part whose title alone has a word asked about (规划的主要目标 → 第一章第五节「发展目标」,
+    规划对当前形势怎么判断 → 「面临形势」), or "plan" for the whole plan's outline (概括一下这个规划, 规划主要讲了什么); None for a question with a subject."""
+    lex = lexicon()
+    rest = _WHOLE_PLAN.sub(" ", text)
+    if rest == text and not has_any(text, lex.outline):
+        return None  # the plan itself is not named: a question without a subject is no summary of it
+    framing = (*lex.outline, *lex.parts, *lex.list, *lex.targets, *lex.figure)
+    tokens = [
+        t
+        for t in model.tokenizer.tokens(rest)
+        if len(t) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", t) and not any(t in w for w in lex.outline)
+    ]
+    in_plan = [t for t in tokens if match_key(t) in model.plan_key]
+    places = len(model.doc.locations)
+
+    def share(t: str) -> float:
+        k = match_key(t)
+        return len({s.location.id for s in model.sentences if k in s.key}) / places
+
+    subject = [t for t in in_plan if share(t) <= _GENERAL and not any(t in w or w in t for w in framing)]
+    titles = [loc for loc in model.doc.locations if loc.kind in ("section", "box")]
+    asked = [
+        having[0]
+        for t in in_plan
+        if len(having := [loc for loc in titles if match_key(t) in match_key(loc.title)]) == 1
+    ]
+    if subject and not asked:
+        return None
+    summary = has_any(text, lex.outline)
+    # "规划的主要目标有哪些": the part asked for whole; not "哪个城市为区域中心城市" (a fact in it)
+    whole = not subject and bool(re.search(r"(有哪些|是什么|有什么|包括哪些)[？?。\s]*$", text))
+    # "生态保护修复方面都讲了哪些": everything about a topic (ABOUT leads with its part, then the rest)
+    everything = has_any(text, lex.about) or bool(re.search(r"都(讲|说|写|提|涉及)", text))
+    if (
+        len(set(asked)) == 1
+        and ((summary and not everything) or whole)
+        and all(match_key(t) in match_key(asked[0].title) for t in subject)
+    ):
+        return asked[0]
+    if not subject and summary:
+        return "plan"
+    return None
+
+
 def named_by_title(text: str, model: PlanModel) -> Location | None:
     """The box or section whose whole title the question writes (城市更新工程, 生态安全屏障工程);
     the longest when several do."""
@@ -185,6 +238,12 @@ def understand(text: str, model: PlanModel) -> Request:
         titled = titled_by_words(q, model)
         if titled is not None:  # "规划的主要目标有哪些": 第一章第五节「发展目标」, its outline
             return Request(text, Intent.OUTLINE, replace(q, refs=(titled.id,)), entities)
+    if not q.refs and not q.unit and all(_WHOLE_PLAN.fullmatch(e.name) for e in entities):
+        part = plan_part(text, model)
+        if part == "plan":  # "用几句话概括一下这个规划": the plan's own outline, its chapters
+            return Request(text, Intent.STRUCTURE, q, entities, structure="chapters")
+        if isinstance(part, Location):  # "规划的主要目标有哪些": 第一章第五节「发展目标」
+            return Request(text, Intent.OUTLINE, replace(q, refs=(part.id,)), entities)
     missing = missing_place(text, model)
     if missing:
         return Request(text, Intent.MISSING_PLACE, q, entities, missing=missing)
