@@ -369,6 +369,13 @@ def test_ordinal_over_the_previous_list(assistant: Assistant) -> None:
     assert "800亿元" in strip_ws(a.text) and "box4" in a.cited_locations
 
 
+def test_a_question_of_general_words_leans_on_the_previous_subject(assistant: Assistant) -> None:
+    # 水平 is in half of the plan's places: it names no subject; the city rate of the last turn is meant
+    a = _ask(assistant, "五年后计划提高到什么水平？", ("user", "常住人口城镇化率现在是多少？"))
+    assert "75左右" in a.text and a.cited_locations[0] == "box1"
+    assert "倍" not in a.text  # a rate's ratio to itself says nothing
+
+
 def test_pronoun_stands_for_the_previous_subject(assistant: Assistant) -> None:
     a = _ask(assistant, "它是约束性的吗", ("user", "森林覆盖率2030年目标是多少？"))
     assert "森林覆盖率" in a.text and "约束性" in a.text

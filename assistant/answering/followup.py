@@ -349,6 +349,9 @@ def resolve(
     frame = _TRAILING.sub("", prev_q)
     if not core:
         return Resolved(prev_q, focus, True)
+    if subjectless and subject_of is not None and (subject := subject_of(frame)):
+        # "五年后计划提高到什么水平？" after 常住人口城镇化率现在是多少: asked of that subject
+        return Resolved(f"{subject}{core}", focus, True)
     if named_subject is not None and _names_only(core):
         # "航空航天那个呢？" after a cluster's 2030 target: the same question about it
         subject = named_subject(frame)

@@ -24,7 +24,7 @@ from ..tokens import Tokenizer
 from .lexicon import lexicon
 from .normalize import SoundTables, Vocabulary
 from .subjects import subject_runs
-from .weights import RARE_TERM
+from .weights import GENERAL_SHARE, RARE_TERM
 
 _CLUSTER = re.compile(r"\d+[.．]\s*([^；;。，]+?产业集群)")
 _LEVEL = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*(\S+级)$")
@@ -192,9 +192,20 @@ class PlanModel:
 
     def subject_of(self, question: str) -> str:
         """What a question is about, to stand in for a pronoun: a named thing, an indicator or its terms."""
-        from ..query import content_terms
+        from ..query import REF_BOX, REF_SECTION, content_terms
 
-        return self.named_subject(question) or "".join(content_terms(question, self.tokenizer)[:3])
+        terms = content_terms(question, self.tokenizer)
+        # words the plan writes in a large share of its places (水平, 提高) name nothing: "五年后计划
+        # 提高到什么水平？" has no subject of its own and leans on the previous question
+        places = REF_BOX.search(question) or REF_SECTION.search(question)  # 专栏24里有哪些工程: 专栏24
+        if terms and not places and all(self.place_share(t) > GENERAL_SHARE for t in terms):
+            terms = ()
+        return self.named_subject(question) or "".join(terms[:3])
+
+    def place_share(self, term: str) -> float:
+        """The share of the plan's places whose text has ``term``."""
+        key = match_key(term)  # not cached: the terms are the users', unbounded
+        return len({s.location.id for s in self.sentences if key in s.key}) / max(len(self.doc.locations), 1)
 
     def named_subject(self, question: str) -> str:
         """The named thing or the indicator a question asks about, as the question words it; empty

@@ -39,3 +39,6 @@ CLUSTER_Z = 1.6
 # ... and without a decisive word, the item closest in meaning is taken at this distance from the
 # mean, if it shares at least one of the company's words.
 CLUSTER_MEANING_Z = 2.5
+
+# A word the plan writes in more than this share of its places (发展, 水平, 提高) names no subject.
+GENERAL_SHARE = 0.3

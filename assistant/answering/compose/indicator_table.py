@@ -67,10 +67,13 @@ def change(req: Request, rows: list[IndicatorRow]) -> tuple[str, tuple[str, ...]
         unit = "个百分点" if r.unit == "%" else r.unit
         verdict = "，达到翻番" if ratio >= 2 else "，未达到翻番" if "翻" in req.text else ""
         diff_text = f"{diff:g}{unit}"
+        # a rate's ratio ("城镇化率为2025年的1倍") says nothing, unless a multiple is asked
+        times = r.unit != "%" or bool(re.search(r"倍|翻", req.text))
         parts.append(
-            f"{r.display_name}由{r.value_2025.raw}到{r.value_2030.raw}，{'增加' if diff >= 0 else '减少'}{diff_text.lstrip('-')}，为2025年的{ratio:g}倍{verdict}"
+            f"{r.display_name}由{r.value_2025.raw}到{r.value_2030.raw}，{'增加' if diff >= 0 else '减少'}"
+            f"{diff_text.lstrip('-')}" + (f"，为2025年的{ratio:g}倍" if times else "") + verdict
         )
-        computed += [f"{abs(diff):g}", f"{ratio:g}", *TABLE_YEARS]
+        computed += [f"{abs(diff):g}", *([f"{ratio:g}"] if times else []), *TABLE_YEARS]
     if not parts:
         return None
     return "（计算值，据表中数值）" + "；".join(parts) + "。", tuple(computed)
