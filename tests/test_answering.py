@@ -87,6 +87,26 @@ def test_short_forms_become_the_plan_s_term(assistant: Assistant) -> None:
     assert normalize_question("十五五规划里有哪些内容", vocabulary) == "十五五规划里有哪些内容"
 
 
+def test_spoken_questions_break_at_spaces() -> None:
+    from assistant.answering.parts import split_parts
+
+    # a space between sentences, yes-no questions by 不/没 or A不A; remarks go with the question after them
+    assert split_parts("我是跑外卖的 能交住房公积金不 社保这块对我们有说法没") == [
+        "我是跑外卖的，能交住房公积金不",
+        "社保这块对我们有说法没",
+    ]
+    assert split_parts("学费太贵 听说要免费了 真的假的 普惠园能有多少") == [
+        "学费太贵，听说要免费了，真的假的",
+        "普惠园能有多少",
+    ]
+    assert split_parts("第十章有几节") == ["第十章有几节"]
+
+
+def test_every_part_of_a_spoken_question_is_answered(assistant: Assistant) -> None:
+    a = _ask(assistant, "县里看病不行老得跑沈阳 规划有没有说让大医院的专家下来 检查结果能不能通用")
+    assert "互认" in a.text
+
+
 def test_a_later_part_without_a_subject_asks_about_the_earlier_one(assistant: Assistant) -> None:
     a = _ask(assistant, "森林覆盖率2025年和2030年分别是多少？提高了几个百分点？")
     assert "35.67" in a.text and "35.7" in a.text and "0.03" in a.text

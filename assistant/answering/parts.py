@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_ASKS = re.compile(r"多少|什么|哪|几|吗|呢|怎么|如何|是否|有没有|啥|咋|\?|？|么")
+_ASKS = re.compile(r"多少|什么|哪|几|吗|呢|怎么|如何|是否|(\w)[不没]\1|啥|咋|真的假的|\?|？|么")
+_SPOKEN_ASK = re.compile(r"(?:[不没]|没有)$")
 _SPLIT = re.compile(r"(?<=[？?；;])|(?<=。)(?=.*[？?])")
 _LABEL = re.compile(r"^([^：:]{2,40})[：:](?=.)")
 _NUMERIC = ("m", "t", "q", "x", "u")  # numerals, times, measure words, punctuation, particles
@@ -27,7 +28,7 @@ def split_parts(question: str) -> list[str]:
     label = _LABEL.match(text)
     if label and not _ASKS.search(label.group(1)):
         text = text[label.end() :]
-    pieces = [p.strip(" ，,") for p in _SPLIT.split(text)]
+    pieces = [c for p in _SPLIT.split(text) for c in _spoken(p.strip(" ，,"))]
     clauses = [c for p in pieces for c in _clauses(p)]
     if len(clauses) > len(pieces):
         # "到2030年要新增多少平台、吸引多少团队": the year said once holds for every clause
@@ -37,7 +38,11 @@ def split_parts(question: str) -> list[str]:
             for n, c in enumerate(clauses)
         ]
     pieces = clauses
-    parts = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and _ASKS.search(p)]
+    parts = [
+        p
+        for p in pieces
+        if len(re.sub(r"[\W_]", "", p)) >= _MIN_PART and (_ASKS.search(p) or _SPOKEN_ASK.search(p))
+    ]
     if len(parts) < 2:
         # a remark after the one question ("…有哪些项目？我们要对照着报。") asks nothing
         whole = _SPLIT.split(question.strip())
@@ -46,6 +51,27 @@ def split_parts(question: str) -> list[str]:
             return ["".join(whole[: asking[-1] + 1]).strip()]
         return [question]
     return parts[:MAX_PARTS]
+
+
+def _spoken(sentence: str) -> list[str]:
+    """Spoken questions break their sentences with spaces, not punctuation ("学费两千多 听说要免费了
+    真的假的 普惠园能有多少"): each stretch that asks, with the remarks before it that ask nothing."""
+    stretches = [x for x in re.split(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", sentence) if x]
+    if len(stretches) < 2:
+        return [sentence]
+    out: list[str] = []
+    pending = ""
+    for x in stretches:
+        pending += ("，" if pending else "") + x
+        asks = _ASKS.search(x) or _SPOKEN_ASK.search(x)  # 能交公积金不, 有说法没: a yes-no question
+        if asks and len(re.sub(r"[\W_]", "", x)) >= _MIN_PART:
+            out.append(pending)
+            pending = ""
+    if pending and out:
+        out[-1] += "，" + pending
+    elif pending:
+        out.append(pending)
+    return out
 
 
 def _clauses(sentence: str) -> list[str]:
