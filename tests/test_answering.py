@@ -82,6 +82,8 @@ def test_short_forms_become_the_plan_s_term(assistant: Assistant) -> None:
     vocabulary = assistant.chain.vocabulary
     assert "长期护理保险" in normalize_question("长护险啥时候全省都能上", vocabulary)
     assert "个体工商户" in normalize_question("我们这种小个体户有啥帮扶", vocabulary)
+    # two words joined by 和 are no short form (率和营 → 率和经营)
+    assert "和营收" in normalize_question("精细化率和营收要达到多少", vocabulary)
     # ordinals and phrases of several words are no short forms
     assert normalize_question("第五个里面提到了哪些活动", vocabulary) == "第五个里面提到了哪些活动"
     assert normalize_question("十五五规划里有哪些内容", vocabulary) == "十五五规划里有哪些内容"

@@ -160,6 +160,7 @@ class Vocabulary:
                 len(word) in _SHORT
                 and re.fullmatch(r"[\u4e00-\u9fff]+", word)
                 and not _NUMERAL_CHAR.search(word)
+                and not any(c in _JOINING for c in word)  # 率和营 is two words joined, no short form
             ):
                 full = self._full_form(word)
                 if full is not None:
