@@ -405,6 +405,19 @@ def test_pronoun_stands_for_the_previous_subject(assistant: Assistant) -> None:
 
 def test_list_items_of_an_answer() -> None:
     assert list_items("专栏2列出：1.甲集群；2.乙集群；3.丙集群。") == ["甲集群", "乙集群", "丙集群"]
+    # a list of names ending in 等N个…, and not one labelled item's words
+    assert list_items("先进装备制造、石化和精细化工、冶金新材料、优质特色消费品等4个万亿级产业基地。") == [
+        "先进装备制造",
+        "石化和精细化工",
+        "冶金新材料",
+        "优质特色消费品",
+    ]
+    assert list_items("民生福祉：围绕“一老一小”服务、教育事业、社会关爱服务、卫生与健康事业等领域") != [
+        "民生福祉：围绕“一老一小”服务",
+        "教育事业",
+        "社会关爱服务",
+        "卫生与健康事业等领域",
+    ]
     assert list_items("1. 第一节 夯实\n2. 第二节 推进") == ["第一节 夯实", "第二节 推进"]
 
 

@@ -176,6 +176,10 @@ def _plain_list(answer: str) -> list[str]:
     """An answer that opens with a list of names and nothing else: "安全保障、产业发展、科技创新。[box12]"."""
     first = re.split(r"[。；;\n]", re.sub(r"\[[^\]]*\]|[（(][^）)]*[）)]", "", answer), maxsplit=1)[0]
     listed = [x.strip(" “”「」") for x in first.split("、")]
+    # "…、优质特色消费品等4个万亿级产业基地": the enumeration ends at 等
+    listed[-1] = re.sub(r"等[\d一二三四五六七八九十]+[个项类条种大].*$", "", listed[-1]) or listed[-1]
+    if any(c in listed[0] for c in "：:"):
+        return []  # "民生福祉：围绕…、…": one labelled item's words, not a list of names
     if len(listed) >= 3 and all(0 < len(x) <= _NAME for x in listed):
         return listed
     return []
