@@ -398,6 +398,12 @@ def test_a_question_of_general_words_leans_on_the_previous_subject(assistant: As
     assert "倍" not in a.text  # a rate's ratio to itself says nothing
 
 
+def test_an_item_pointed_at_from_the_end_is_shown_whole(assistant: Assistant) -> None:
+    previous = "专栏20“城市更新工程”共九项：既有建筑改造利用、老旧小区改造、完整社区、城中村和老旧街区厂区、城市基础设施、城市生态系统、历史文化、城市智慧化管理、城市更新机制。"
+    a = _ask(assistant, "倒数第二个是干啥的？", ("user", "城市更新工程专栏有几项？"), ("assistant", previous))
+    assert "城市信息模型" in a.text or "城市运行管理服务平台" in a.text
+
+
 def test_pronoun_stands_for_the_previous_subject(assistant: Assistant) -> None:
     a = _ask(assistant, "它是约束性的吗", ("user", "森林覆盖率2030年目标是多少？"))
     assert "森林覆盖率" in a.text and "约束性" in a.text

@@ -531,8 +531,10 @@ def box_of_section(query: str, doc: Document) -> str:
 
 def _asks_content(core: str) -> bool:
     """The rest of the follow-up only asks what the item says (具体说了什么, 是什么, 包括啥)."""
-    rest = re.sub(r"具体|内容|主要|都|一下|请|讲讲|说说", "", core)
-    return not rest or bool(re.fullmatch(r"(说了|讲了|是|有|包括|指)?(什么|啥|哪些)(内容)?", rest))
+    rest = re.sub(r"具体|内容|主要|都|一下|请|讲讲|说说|[的呀啊]$", "", core)
+    return not rest or bool(
+        re.fullmatch(r"(说了|讲了|是|有|包括|指|是干|干|是做|做)?(什么|啥|哪些)(内容)?", rest)
+    )
 
 
 def _strip_pointer(question: str) -> str:
