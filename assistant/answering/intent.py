@@ -76,9 +76,9 @@ def _missing_title(text: str, model: PlanModel) -> str | None:
     """A section, chapter or box named by a title the plan does not have, nor writes anywhere
     (a phrase the plan does write names the part it is in, and is answered from there)."""
     doc = model.doc
-    plain = _title_key(doc.text)
     for m in _TITLED_PART.finditer(text):
         name, unit = _title_key(m.group(1)), m.group(2)
+        plain = model.plan_plain_key
         if unit == "专栏":
             titles = [b.title for b in doc.boxes]
         elif unit == "章":

@@ -331,6 +331,11 @@ class PlanModel:
         return match_key(self.doc.text)
 
     @cached_property
+    def plan_plain_key(self) -> str:
+        """The plan's match key without quotation marks, for a name asked with or without them."""
+        return re.sub(r"[“”\"‘’「」《》\s]", "", self.plan_key)
+
+    @cached_property
     def chapter_count(self) -> int:
         return len(self.doc.chapters)
 
