@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from .answering.compose import Context, combine, compose
-from .answering.followup import Resolved, own_words, resolve
+from .answering.followup import Resolved, listed_box, own_words, resolve
 from .answering.intent import Intent, Request, understand
 from .answering.lexicon import plan_terms_for
 from .answering.model import PlanModel, build_vocabulary
@@ -168,8 +168,8 @@ class AnswerChain:
     # ------------------------------------------------------------------ stages
 
     def _condense(self, state: State) -> State:
-        question = normalize_question(state.question, self.vocabulary)
         history = self._resolved_history(state.history)
+        question = normalize_question(listed_box(state.question, history), self.vocabulary)
         resolved = resolve(
             question,
             history,

@@ -380,6 +380,16 @@ def test_relative_places(
     assert not a.abstained and location in a.cited_locations
 
 
+def test_the_nth_box_of_a_listed_set_of_boxes(assistant: Assistant) -> None:
+    listed = (
+        "第八章有3个专栏：专栏14 外贸新增长点培育行动、专栏15 完善海外综合服务体系、专栏16 重要开放平台。"
+    )
+    a = _ask(assistant, "第三个专栏呢，具体讲的啥？", ("user", "第八章有哪些专栏？"), ("assistant", listed))
+    assert a.cited_locations[0] == "box16"
+    # without such a list, 第二十七个专栏 is 专栏27
+    assert _ask(assistant, "第二十七个专栏讲什么").cited_locations[0] == "box27"
+
+
 def test_ordinal_over_the_previous_list(assistant: Assistant) -> None:
     previous = "1. 高品质钢铁材料产业集群\n2. 汽车及零部件产业集群\n3. 集成电路与电子元器件产业集群"
     a = _ask(

@@ -70,6 +70,28 @@ _PICKED = re.compile(
 )
 
 
+_NTH_BOX = re.compile(r"第\s*([一二三四五六七八九十\d]+)\s*个\s*专栏")
+
+
+def listed_box(question: str, history: Sequence[Turn]) -> str:
+    """ "第三个专栏" after an answer listing boxes (专栏14…、专栏15…、专栏16…) is the third listed, not
+    专栏3; without such a list it stays for the normaliser to read as 专栏3."""
+    m = _NTH_BOX.search(question)
+    if m is None:
+        return question
+    n = parse_numeral(m.group(1)) or 0
+    for turn in reversed(history):
+        if turn.role != "assistant":
+            continue
+        listed = list(dict.fromkeys(re.findall(r"专栏\s*(\d+)", turn.content)))
+        if len(listed) >= 2:
+            if not 0 < n <= len(listed):
+                return question
+            # named now, it is a question of its own: "第三个专栏呢，讲的啥" → "专栏16，讲的啥"
+            return re.sub(rf"{re.escape(m.group(0))}(?:呢)?", f"专栏{listed[n - 1]}", question, count=1)
+    return question
+
+
 def own_words(query: str) -> str:
     """A rewritten follow-up without the previous question it leans on ("机场（接上问：…铁路…）" → 机场)."""
     return _FRAME.sub("", query)

@@ -200,7 +200,8 @@ class PlanModel:
         places = REF_BOX.search(question) or REF_SECTION.search(question)  # 专栏24里有哪些工程: 专栏24
         if terms and not places and all(self.place_share(t) > GENERAL_SHARE for t in terms):
             terms = ()
-        return self.named_subject(question) or "".join(terms[:3])
+        # a place the question names is what it is about (专栏16，具体讲的啥)
+        return self.named_subject(question) or "".join(terms[:3]) or (places.group(0) if places else "")
 
     def place_share(self, term: str) -> float:
         """The share of the plan's places whose text has ``term``."""
