@@ -380,6 +380,12 @@ def test_relative_places(
     assert not a.abstained and location in a.cited_locations
 
 
+def test_a_county_named_by_a_company_is_shown_with_its_item_s_content(assistant: Assistant) -> None:
+    a = _ask(assistant, "我们在灯塔佟二堡做皮草，家族企业，这两年想做直播和跨境。规划里有能用上的吗？")
+    assert "27. 灯塔市。建设天然脂肪醇" in a.text  # not the bare head "27. 灯塔市。"
+    assert a.text.count("建设天然脂肪醇") == 1  # and each quote once
+
+
 def test_the_nth_box_of_a_listed_set_of_boxes(assistant: Assistant) -> None:
     listed = (
         "第八章有3个专栏：专栏14 外贸新增长点培育行动、专栏15 完善海外综合服务体系、专栏16 重要开放平台。"

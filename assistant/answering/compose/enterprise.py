@@ -12,8 +12,9 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 
-from ...extractive import Sentence
+from ...extractive import Sentence, split_sentences
 from ...normalize import match_key
+from ...parse import ITEM_NUMBER_RE
 from ...policy import TRAITS, PolicyMatcher, Profile
 from ...query import PREFECTURES
 from ..intent import Request
@@ -30,6 +31,7 @@ _MIN_CLUSTER_WEIGHT = 4.0
 _NAMED = 2.0  # weight of a word of the cluster's name against one of its item's text
 _RARE = 3  # a word of the question the plan uses in at most this many sentences is specific to it
 _RARE_SHOWN = 4
+_BARE_HEAD = 16  # characters: an item's head this short says only whose item it is
 
 
 def _cluster_item(cluster: Entity) -> list[Sentence]:
@@ -107,8 +109,17 @@ def _rare_mentions(req: Request, ctx: Context) -> list[Sentence]:
             continue
         found = [s for s in ctx.model.sentences if key in s.key]
         if 1 <= len(found) <= _RARE:
-            out += [s for s in found if s not in out]
+            out += [w for s in found if (w := _with_content(s)) not in out]
     return out[:_RARE_SHOWN]
+
+
+def _with_content(s: Sentence) -> Sentence:
+    """An item's bare head ("27. 灯塔市。") with the sentence after it, which says what it is for."""
+    para = s.location.paragraphs[s.paragraph_index].text
+    if not (ITEM_NUMBER_RE.match(s.text) and len(s.text) <= _BARE_HEAD) or not para.startswith(s.text):
+        return s
+    rest = split_sentences(para[len(s.text) :])
+    return Sentence(s.location, s.paragraph_index, s.text + rest[0]) if rest else s
 
 
 def profile_of(req: Request, cluster: Entity | None) -> Profile:
@@ -144,8 +155,8 @@ def compose(req: Request, ctx: Context, matcher: PolicyMatcher) -> Draft | None:
     for heading, clauses in report.groups:
         lines.append(f"【{heading}】")
         for c in clauses:
-            if any(c.quote == x.quote for x in citations):
-                continue
+            if any(c.quote in x.quote for x in citations):
+                continue  # shown already, or within a quote shown (an item's head with its content)
             n += 1
             loc = doc[c.location]
             head = loc.paragraphs[c.paragraph].lead if c.paragraph >= 0 else None
