@@ -160,6 +160,12 @@ def test_places_named_by_their_neighbour(assistant: Assistant, question: str, lo
     assert not a.abstained and location in a.cited_locations
 
 
+def test_a_neighbour_the_plan_does_not_have_is_said_to_be_missing(assistant: Assistant) -> None:
+    a = _ask(assistant, "第二十章后面一章讲什么")
+    assert a.abstained and "没有第二十一章" in a.text
+    assert "没有专栏40" in _ask(assistant, "专栏39的下一个专栏").text
+
+
 def test_titles_of_several_places_and_a_chapter_s_boxes(assistant: Assistant) -> None:
     a = _ask(assistant, "第十九章第三节和第四节分别叫什么？")
     assert "完善社会治理体系" in a.text and "扎实推进全面依法治省" in a.text

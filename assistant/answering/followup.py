@@ -527,17 +527,17 @@ def _neighbour(m: re.Match[str], doc: Document) -> str | None:
     unit = m.group(6)
     if m.group(4) and unit == "专栏":
         n = int(m.group(4)) + step
-        return f"专栏{n}" if any(b.number == n for b in doc.boxes) else None
+        return f"专栏{n}" if n >= 1 else None  # 专栏40 when there is none: said to be missing
     chapter = parse_numeral(m.group(2) or "")
     if chapter is None:
         return None
     if unit == "章" and not m.group(3):
         n = chapter + step
-        return chapter_name(n) if any(c.number == n for c in doc.chapters) else None
+        return chapter_name(n) if n >= 1 else None
     section = parse_numeral(m.group(3) or "")
     if unit == "节" and section is not None:
-        found = [loc for loc in doc.sections if loc.chapter == chapter and loc.number == section + step]
-        return place_name(found[0]) if found else None
+        n = section + step
+        return f"第{int_to_cn(chapter)}章第{int_to_cn(n)}节" if n >= 1 else None
     return None
 
 
