@@ -104,6 +104,13 @@ def test_spoken_questions_break_at_spaces() -> None:
     assert split_parts("第十章有几节") == ["第十章有几节"]
 
 
+def test_a_year_holds_for_its_own_sentence_only() -> None:
+    from assistant.answering.parts import split_parts
+
+    parts = split_parts("检验检测服务业2030年规模目标是多少、要新筹建几家质检中心？消费维权要打什么品牌？")
+    assert parts[1].startswith("2030年") and parts[2] == "消费维权要打什么品牌？"
+
+
 def test_every_part_of_a_spoken_question_is_answered(assistant: Assistant) -> None:
     a = _ask(assistant, "县里看病不行老得跑沈阳 规划有没有说让大医院的专家下来 检查结果能不能通用")
     assert "互认" in a.text

@@ -29,13 +29,14 @@ def split_parts(question: str) -> list[str]:
     if label and not _ASKS.search(label.group(1)):
         text = text[label.end() :]
     pieces = [c for p in _SPLIT.split(text) for c in _spoken(p.strip(" ，,"))]
-    clauses = [c for p in pieces for c in _clauses(p)]
-    if len(clauses) > len(pieces):
-        # "到2030年要新增多少平台、吸引多少团队": the year said once holds for every clause
-        year = _YEAR.search(clauses[0])
-        clauses = [
-            c if n == 0 or year is None or _YEAR.search(c) else year.group(0) + c
-            for n, c in enumerate(clauses)
+    clauses: list[str] = []
+    for piece in pieces:
+        own = _clauses(piece)
+        # "到2030年要新增多少平台、吸引多少团队": the year said once holds for every clause of its
+        # sentence (not for the next question: "…要新筹建几家质检中心？消费维权要打什么品牌？")
+        year = _YEAR.search(own[0])
+        clauses += [
+            c if n == 0 or year is None or _YEAR.search(c) else year.group(0) + c for n, c in enumerate(own)
         ]
     pieces = clauses
     parts = [
