@@ -111,6 +111,11 @@ def test_a_year_holds_for_its_own_sentence_only() -> None:
     assert parts[1].startswith("2030年") and parts[2] == "消费维权要打什么品牌？"
 
 
+def test_a_passage_answering_two_parts_is_shown_once(assistant: Assistant) -> None:
+    a = _ask(assistant, "检验检测服务业2030年规模目标是多少、要新筹建几家质检中心？")
+    assert a.text.count("新筹建国家（省级）质检中心 10 家") == 1 and "同上一问" in a.text
+
+
 def test_every_part_of_a_spoken_question_is_answered(assistant: Assistant) -> None:
     a = _ask(assistant, "县里看病不行老得跑沈阳 规划有没有说让大医院的专家下来 检查结果能不能通用")
     assert "互认" in a.text

@@ -185,9 +185,15 @@ def _item(ctx: Context, item: tuple[str, int]) -> Draft:
 def combine(questions: list[str], drafts: list[Draft]) -> Draft:
     """The answers to the parts of one question, each under its part; abstained only if all are."""
     lines: list[str] = []
+    answered: dict[str, int] = {}
     for n, (question, draft) in enumerate(zip(questions, drafts, strict=True), start=1):
-        lines.append(f"（{n}）{question}\n{draft.text}")
-    citations = tuple(c for d in drafts for c in d.citations)
+        # a part answered by the very passage of an earlier part says so, not the passage again
+        same = answered.get(draft.text) == n - 1 and not draft.abstained
+        lines.append(
+            f"（{n}）{question}\n" + ("同上一问：答案在上面的同一段原文中。" if same else draft.text)
+        )
+        answered.setdefault(draft.text, n)
+    citations = tuple(dict.fromkeys(c for d in drafts for c in d.citations))
     # the asker's own numbers, echoed with each part, are no claim of the plan's
     # and so are the years an abstaining part says the plan does not give
     said = questions + [d.text for d in drafts if d.abstained]
