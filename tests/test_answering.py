@@ -281,11 +281,6 @@ def test_chapter_outline_lists_every_section(assistant: Assistant, document) -> 
     assert {"ch18.s1", "ch18.s2", "ch18.s3", "ch18.s4"} <= set(a.cited_locations)
 
 
-def test_a_box_named_by_its_title_is_outlined(assistant: Assistant) -> None:
-    a = _ask(assistant, "专栏里的应急能力提升工程一共包括哪几大类工程？")
-    assert not a.abstained and "应急管理效能提升工程" in a.text and a.cited_locations[0] == "box39"
-
-
 def test_box_outline_is_its_items(assistant: Assistant) -> None:
     a = _ask(assistant, "专栏10有哪些项目")
     assert a.cited_locations[0] == "box10" and "人工智能+农业" in a.text

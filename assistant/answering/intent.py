@@ -343,12 +343,7 @@ def _title_terms(q: Question, model: PlanModel) -> bool:
     title = "".join(model.doc[r].title for r in q.refs)
     # a place named by its number (专栏39) is what is asked about: words that name nothing inside
     # it (包括: a verb; 一共, 几大类: words the plan never writes) leave its outline as the answer
-    # (or by its whole title: 应急能力提升工程一共包括哪几大类)
-    numbered = bool(REF_BOX.search(q.text) or REF_SECTION.search(q.text)) or any(
-        len(_title_key(model.doc[r].title)) >= _MIN_TITLE
-        and _title_key(model.doc[r].title) in _title_key(q.text)
-        for r in q.refs
-    )
+    numbered = bool(REF_BOX.search(q.text) or REF_SECTION.search(q.text))
     flags = dict(model.tokenizer.tagged(q.text)) if numbered else {}
 
     def frames(t: str) -> bool:
